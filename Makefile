@@ -1,0 +1,26 @@
+# The two commands: `make serve` (the API on http://127.0.0.1:9000) and
+# `make test` (every test). Both install what is missing first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+TOOLS := $(VENV)/.installed
+
+.PHONY: serve test services bench
+
+serve: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py serve
+
+test: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py test
+
+# The stand-ins alone, for running `cargo test` by hand.
+services: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py services
+
+# Pinned tools (nx-27017, moto, localstripe, aws-sam-cli, cargo-lambda) in a
+# project-local virtualenv, reinstalled when the pins change.
+$(TOOLS): tools/requirements.txt
+	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { \
+	  echo "python venv failed: on Debian, apt-get install python3-venv"; exit 1; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@

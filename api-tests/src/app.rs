@@ -1,0 +1,210 @@
+use std::{future::Future, time::Duration};
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use shared::{
+    config::Settings, db, domain::Email, http::ApiError, lambda::answer, secrets::AppSecret,
+    users::Role, AppState,
+};
+
+use crate::{service_env, services::HOW_TO_START, unique, Event};
+
+/// One test's view of the API: its own database on the shared local
+/// services, and the handlers called exactly as the Lambda runtime calls them.
+#[derive(Clone, Copy)]
+pub struct TestApp {
+    pub state: &'static AppState,
+    pub secret: &'static AppSecret,
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let secret_id = service_env("APP_SECRET_ID");
+        service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+        let secret = AppSecret::fetch(&secret_id).await.unwrap_or_else(|err| {
+            panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}")
+        });
+        let settings = Settings {
+            secret_id,
+            database: unique("test_"),
+            jwt_ttl: Duration::from_secs(7200),
+        };
+        Self::with(settings, secret).await
+    }
+
+    pub async fn with(settings: Settings, secret: AppSecret) -> Self {
+        let state = AppState::build(settings, &secret)
+            .await
+            .expect("the test secret is valid");
+        db::ensure_indexes(&state.db).await.unwrap_or_else(|err| {
+            panic!("MongoDB (nx-27017) is not reachable: {err}. {HOW_TO_START}")
+        });
+        Self {
+            state: Box::leak(Box::new(state)),
+            secret: Box::leak(Box::new(secret)),
+        }
+    }
+
+    /// Runs a handler on an event, through the same path as the runtime.
+    pub async fn send<F, Fut>(&self, handler: F, event: Event) -> TestResponse
+    where
+        F: Fn(&'static AppState, Request) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        TestResponse::from(answer(self.state, event.into_request(), handler).await)
+    }
+
+    pub async fn register(&self, body: Value) -> TestResponse {
+        self.send(user_register::handle, Event::of("user-register").body(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        let body = json!({ "email": email, "password": password });
+        self.send(user_login::handle, Event::of("user-login").body(body))
+            .await
+    }
+
+    pub async fn create_user(&self, token: &str, body: Value) -> TestResponse {
+        self.send(
+            user_create::handle,
+            Event::of("user-create").token(token).body(body),
+        )
+        .await
+    }
+
+    pub async fn list_users(&self, token: &str) -> TestResponse {
+        self.send(user_list::handle, Event::of("user-list").token(token))
+            .await
+    }
+
+    pub async fn get_user(&self, token: &str, id: &str) -> TestResponse {
+        self.send(
+            user_get::handle,
+            Event::of("user-get").token(token).path_id(id),
+        )
+        .await
+    }
+
+    pub async fn update_user(&self, token: &str, id: &str, body: Value) -> TestResponse {
+        self.send(
+            user_update::handle,
+            Event::of("user-update").token(token).path_id(id).body(body),
+        )
+        .await
+    }
+
+    pub async fn delete_user(&self, token: &str, id: &str) -> TestResponse {
+        self.send(
+            user_delete::handle,
+            Event::of("user-delete").token(token).path_id(id),
+        )
+        .await
+    }
+
+    /// A freshly registered user with a working token.
+    pub async fn signed_up(&self) -> TestUser {
+        let email = format!("{}@example.com", unique("user"));
+        let password = "correct horse battery".to_owned();
+        let response = self
+            .register(json!({ "userName": "Test User", "email": email, "password": password }))
+            .await;
+        assert_eq!(
+            response.status, 201,
+            "registering a test user: {}",
+            response.text
+        );
+        let token = response.body["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        let id = self
+            .state
+            .tokens
+            .verify(&token)
+            .expect("a valid token")
+            .to_string();
+        TestUser {
+            id,
+            email,
+            password,
+            token,
+        }
+    }
+
+    /// A registered user promoted by the operator path.
+    pub async fn admin(&self) -> TestUser {
+        let user = self.signed_up().await;
+        let email = Email::parse(&user.email).expect("a valid email");
+        self.state
+            .users()
+            .set_role(&email, Role::Admin)
+            .await
+            .expect("promoting")
+            .expect("the user exists");
+        user
+    }
+}
+
+impl From<Response<Body>> for TestResponse {
+    fn from(response: Response<Body>) -> Self {
+        let status = response.status().as_u16();
+        let text = match response.into_body() {
+            Body::Text(text) => text,
+            Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            _ => String::new(),
+        };
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self { status, body, text }
+    }
+}
+
+impl TestResponse {
+    /// Asserts the status, and that an error answer has the documented shape.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        if status >= 400 {
+            assert_eq!(
+                self.body["statusCode"],
+                json!(status),
+                "error body: {}",
+                self.text
+            );
+            assert!(
+                self.body["message"].is_string(),
+                "error body lacks a message: {}",
+                self.text
+            );
+            assert!(
+                self.body["error"].is_string(),
+                "error body lacks an error: {}",
+                self.text
+            );
+        }
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+}

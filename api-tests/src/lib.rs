@@ -1,0 +1,12 @@
+//! The test harness: real services, a fresh database per test, and verbs
+//! that read like the API (`app.register(body)`, `app.get_user(token, id)`).
+
+mod app;
+mod emulator;
+mod event;
+mod services;
+
+pub use app::{TestApp, TestResponse, TestUser};
+pub use emulator::Emulator;
+pub use event::Event;
+pub use services::{service_env, unique};

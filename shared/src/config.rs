@@ -1,0 +1,65 @@
+//! Everything a function reads from its environment, read once per cold start.
+
+use std::time::Duration;
+
+/// Why a cold start could not complete. Each message names what is missing
+/// or wrong and never contains a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    #[error("environment variable {name} is invalid: {why}")]
+    InvalidEnv { name: &'static str, why: String },
+    #[error("could not read secret {id} from Secrets Manager: {why}")]
+    SecretUnavailable { id: String, why: String },
+    #[error("secret {id} is not a JSON object")]
+    SecretNotJson { id: String },
+    #[error("secret {id} lacks {keys}")]
+    SecretIncomplete { id: String, keys: String },
+    #[error("secret {id} is invalid: {why}")]
+    SecretInvalid { id: String, why: String },
+    #[error("MongoDB settings are invalid: {0}")]
+    Database(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Id or ARN of the JSON secret holding the MongoDB URI, JWT secret and Stripe keys.
+    pub secret_id: String,
+    pub database: String,
+    pub jwt_ttl: Duration,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            secret_id: required("APP_SECRET_ID")?,
+            database: optional("MONGODB_DATABASE").unwrap_or_else(|| "payments".to_owned()),
+            jwt_ttl: Duration::from_secs(parsed("JWT_TTL_SECONDS", 7200)?),
+        })
+    }
+}
+
+pub(crate) fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+pub(crate) fn required(name: &'static str) -> Result<String, ConfigError> {
+    optional(name).ok_or(ConfigError::MissingEnv(name))
+}
+
+/// A positive integer from the environment, or `default` when unset.
+pub(crate) fn parsed(name: &'static str, default: u64) -> Result<u64, ConfigError> {
+    match optional(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(value) if value > 0 => Ok(value),
+            _ => Err(ConfigError::InvalidEnv {
+                name,
+                why: format!("expected a positive integer, got {raw:?}"),
+            }),
+        },
+    }
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The local stand-ins for the cloud, on free loopback ports.
+
+    stack.py test      start them in memory, build, run every test, stop them
+    stack.py services  start them and print the environment for `cargo test`
+    stack.py serve     start them with persistent data and serve the API
+
+nx-27017 stands in for MongoDB Atlas, moto for AWS Secrets Manager and
+localstripe (through tools/localstripe_launcher.py) for Stripe. The functions
+reach all three through their ordinary configuration: a MongoDB URI and Stripe
+keys in the secret, AWS_ENDPOINT_URL_SECRETS_MANAGER, STRIPE_API_BASE.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+LOCAL = ROOT / ".local"
+SECRET_ID = "payments-api/local"
+RIE = next((ROOT / ".venv" / "lib").glob("python3*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64"), None)
+
+processes: list[subprocess.Popen] = []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(name: str, port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{name} exited with {proc.returncode} before listening; its log:\n{log.read_text()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"{name} did not listen on 127.0.0.1:{port} within {timeout:.0f}s; see {log}")
+
+
+def start(name: str, args: list[str], port: int, logs: Path, env: dict | None = None) -> None:
+    log = logs / f"{name}.log"
+    proc = subprocess.Popen(
+        args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})}, start_new_session=True,
+    )
+    processes.append(proc)
+    wait_for_port(name, port, proc, log)
+
+
+def stop_all() -> None:
+    for proc in reversed(processes):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in processes:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_services(persistent: bool) -> dict[str, str]:
+    """Starts every stand-in and returns the environment that reaches them."""
+    run_dir = LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    mongo_port, moto_port = free_port(), free_port()
+
+    data = LOCAL / "mongo" if persistent else "memory"
+    if persistent:
+        (LOCAL / "mongo").mkdir(parents=True, exist_ok=True)
+    start("nx-27017", [str(BIN / "nx-27017"), "--host", "127.0.0.1", "-p", str(mongo_port), "--data-dir", str(data),
+                       "--log-file", str(run_dir / "nx-27017.server.log"), "--pid-file", str(run_dir / "nx-27017.pid")],
+          mongo_port, run_dir)
+    start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
+
+    env = {
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "APP_SECRET_ID": SECRET_ID,
+        "MONGODB_DATABASE": "payments",
+        "LAMBDA_RIE": str(RIE) if RIE else "",
+    }
+    create_secret(env, {
+        "mongodbUri": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
+        "jwtSecret": secrets.token_urlsafe(48),
+    })
+    return env
+
+
+def create_secret(env: dict[str, str], value: dict[str, str]) -> None:
+    import boto3  # installed with moto
+
+    client = boto3.client(
+        "secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL_SECRETS_MANAGER"], region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_secret(Name=env["APP_SECRET_ID"], SecretString=json.dumps(value))
+
+
+def cargo(args: list[str], env: dict[str, str]) -> int:
+    print(f"$ cargo {' '.join(args)}", flush=True)
+    return subprocess.call(["cargo", *args], cwd=ROOT, env={**os.environ, **env})
+
+
+def run_tests(env: dict[str, str]) -> int:
+    # The emulator tests drive the real binaries, so build them first.
+    code = cargo(["build", "--workspace", "--bins"], env)
+    if code == 0:
+        code = cargo(["test", "--workspace", "--no-fail-fast"], env)
+    return code
+
+
+def seed_admin(env: dict[str, str]) -> tuple[str, str]:
+    """Indexes plus one admin, whose password is kept in .local across runs."""
+    creds_file = LOCAL / "admin.json"
+    if creds_file.exists():
+        creds = json.loads(creds_file.read_text())
+    else:
+        creds = {"email": "admin@example.com", "password": secrets.token_urlsafe(12)}
+        creds_file.write_text(json.dumps(creds))
+        creds_file.chmod(0o600)
+    admin = ["run", "--quiet", "-p", "payments-admin", "--"]
+    if cargo([*admin, "migrate"], env) != 0:
+        sys.exit("migrate failed")
+    if cargo([*admin, "seed-admin", creds["email"]], {**env, "ADMIN_PASSWORD": creds["password"]}) != 0:
+        sys.exit("seeding the admin failed")
+    return creds["email"], creds["password"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["test", "services", "serve"])
+    mode = parser.parse_args().mode
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        env = start_services(persistent=mode == "serve")
+        if mode == "test":
+            return run_tests(env)
+        if mode == "serve":
+            email, password = seed_admin(env)
+            print(f"\nAdmin: {email} / {password}")
+        print("\nLocal services are up. In another shell:\n")
+        for key, value in env.items():
+            print(f"export {key}={value}")
+        print("\nCtrl-C stops them.", flush=True)
+        while all(proc.poll() is None for proc in processes):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

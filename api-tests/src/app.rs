@@ -60,6 +60,38 @@ impl TestApp {
         }
     }
 
+    /// An app whose MongoDB URI points at a port nothing listens on.
+    pub async fn with_database_down() -> Self {
+        let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let secret = AppSecret {
+            mongodb_uri: format!("mongodb://127.0.0.1:{closed_port}/?directConnection=true"),
+            jwt_secret: "a-test-signing-secret-of-32-chars!".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+        };
+        let settings = Settings {
+            secret_id: "unused".into(),
+            database: unique("down_"),
+            jwt_ttl: Duration::from_secs(60),
+        };
+        let state = AppState::build(settings, &secret)
+            .await
+            .expect("building needs no connection");
+        Self {
+            state: Box::leak(Box::new(state)),
+            secret: Box::leak(Box::new(secret)),
+        }
+    }
+
+    /// Environment for a function binary that should use this app's database.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        vec![("MONGODB_DATABASE", self.state.settings.database.clone())]
+    }
+
     /// Runs a handler on an event, through the same path as the runtime.
     pub async fn send<F, Fut>(&self, handler: F, event: Event) -> TestResponse
     where

@@ -1,7 +1,9 @@
 use std::{
+    io::Read,
     net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -14,6 +16,19 @@ use crate::{service_env, services::HOW_TO_START};
 pub struct Emulator {
     child: Child,
     port: u16,
+    output: Arc<Mutex<String>>,
+}
+
+/// Copies a child's pipe into `sink` until it closes.
+fn collect(mut pipe: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
 }
 
 fn free_port() -> u16 {
@@ -45,7 +60,7 @@ impl Emulator {
             "the Runtime Interface Emulator is missing at {rie}. {HOW_TO_START}"
         );
         let (port, api_port) = (free_port(), free_port());
-        let child = Command::new(rie)
+        let mut child = Command::new(rie)
             .arg("--runtime-interface-emulator-address")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--runtime-api-address")
@@ -57,11 +72,20 @@ impl Emulator {
             .env("AWS_LAMBDA_FUNCTION_NAME", function)
             .env("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting the Runtime Interface Emulator");
-        let emulator = Self { child, port };
+        let output = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        collect(stdout, Arc::clone(&output));
+        collect(stderr, Arc::clone(&output));
+        let emulator = Self {
+            child,
+            port,
+            output,
+        };
         emulator.wait_until_listening();
         emulator
     }
@@ -76,6 +100,20 @@ impl Emulator {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// What the function and the emulator printed so far.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) for `needle` to be printed; answers all output.
+    pub fn output_once_it_contains(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.output().contains(needle) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.output()
     }
 
     /// Invokes the function with an event; answers the Lambda's raw result.
@@ -93,8 +131,12 @@ impl Emulator {
             Err(err) => panic!("invoking through the emulator: {err}"),
         }
         .expect("reading the emulator's answer");
+        if text.trim().is_empty() {
+            // What the emulator answers when the function died before replying.
+            return Value::Null;
+        }
         serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("the emulator answered non-JSON: {text}"))
+            .unwrap_or_else(|_| panic!("the emulator answered non-JSON: {text:?}"))
     }
 
     /// Invokes with an API Gateway event and returns (status, JSON body).

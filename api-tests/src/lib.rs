@@ -9,4 +9,4 @@ mod services;
 pub use app::{TestApp, TestResponse, TestUser};
 pub use emulator::Emulator;
 pub use event::Event;
-pub use services::{service_env, unique};
+pub use services::{put_secret, service_env, unique};

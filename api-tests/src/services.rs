@@ -16,3 +16,18 @@ pub fn service_env(name: &str) -> String {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", ObjectId::new().to_hex())
 }
+
+/// Stores a new secret in the Secrets Manager emulator and returns its id.
+pub async fn put_secret(value: &serde_json::Value) -> String {
+    service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    let config = shared::secrets::sdk_config().await;
+    let id = unique("test-secret-");
+    aws_sdk_secretsmanager::Client::new(&config)
+        .create_secret()
+        .name(&id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("creating a secret in moto: {err:?}. {HOW_TO_START}"));
+    id
+}

@@ -35,15 +35,7 @@ impl AppSecret {
             id: secret_id.to_owned(),
             why,
         };
-        // rustls on ring, the crypto provider MongoDB and Stripe already use,
-        // so the binary carries one TLS stack.
-        let https = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https)
-            .load()
-            .await;
+        let config = sdk_config().await;
         let output = aws_sdk_secretsmanager::Client::new(&config)
             .get_secret_value()
             .secret_id(secret_id)
@@ -94,6 +86,19 @@ impl AppSecret {
             stripe_webhook_secret: text_of("stripeWebhookSecret"),
         })
     }
+}
+
+/// The AWS configuration from the environment (region, credentials,
+/// endpoint overrides) over rustls on ring, the crypto provider MongoDB and
+/// Stripe already use, so the binary carries one TLS stack.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
 }
 
 #[cfg(test)]

@@ -122,13 +122,15 @@ impl Users {
             return self.get(id).await;
         }
         set.insert("updatedAt", DateTime::now());
-        let updated = self
+        // update_one, not findAndModify: nx-27017's findAndModify answers
+        // "no document" where MongoDB reports the duplicate key.
+        match self
             .0
-            .find_one_and_update(doc! { "_id": id.object_id() }, doc! { "$set": set })
-            .return_document(ReturnDocument::After)
-            .await;
-        match updated {
-            Ok(user) => Ok(user),
+            .update_one(doc! { "_id": id.object_id() }, doc! { "$set": set })
+            .await
+        {
+            Ok(result) if result.matched_count == 0 => Ok(None),
+            Ok(_) => self.get(id).await,
             Err(err) if is_duplicate_key(&err) => Err(EMAIL_TAKEN),
             Err(err) => Err(unavailable(err)),
         }

@@ -75,7 +75,7 @@ def start_services(persistent: bool) -> dict[str, str]:
     """Starts every stand-in and returns the environment that reaches them."""
     run_dir = LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    mongo_port, moto_port = free_port(), free_port()
+    mongo_port, moto_port, stripe_port = free_port(), free_port(), free_port()
 
     data = LOCAL / "mongo" if persistent else "memory"
     if persistent:
@@ -84,6 +84,8 @@ def start_services(persistent: bool) -> dict[str, str]:
                        "--log-file", str(run_dir / "nx-27017.server.log"), "--pid-file", str(run_dir / "nx-27017.pid")],
           mongo_port, run_dir)
     start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
+    start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"), "--port", str(stripe_port)],
+          stripe_port, run_dir)
 
     env = {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
@@ -92,11 +94,15 @@ def start_services(persistent: bool) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "local",
         "APP_SECRET_ID": SECRET_ID,
         "MONGODB_DATABASE": "payments",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}/",
         "LAMBDA_RIE": str(RIE) if RIE else "",
     }
     create_secret(env, {
         "mongodbUri": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
         "jwtSecret": secrets.token_urlsafe(48),
+        # localstripe accepts any key; these only have Stripe's shape.
+        "stripeSecretKey": "sk_test_local",
+        "stripeWebhookSecret": "whsec_" + secrets.token_hex(16),
     })
     return env
 

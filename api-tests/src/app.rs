@@ -3,8 +3,14 @@ use std::{future::Future, time::Duration};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::{
-    config::Settings, db, domain::Email, http::ApiError, lambda::answer, secrets::AppSecret,
-    users::Role, AppState,
+    config::{PaymentSettings, Settings},
+    db,
+    domain::Email,
+    http::ApiError,
+    lambda::answer,
+    secrets::AppSecret,
+    users::Role,
+    AppState, PaymentsState,
 };
 
 use crate::{service_env, services::HOW_TO_START, unique, Event};
@@ -14,6 +20,7 @@ use crate::{service_env, services::HOW_TO_START, unique, Event};
 #[derive(Clone, Copy)]
 pub struct TestApp {
     pub state: &'static AppState,
+    pub payments: &'static PaymentsState,
     pub secret: &'static AppSecret,
 }
 
@@ -22,6 +29,7 @@ pub struct TestResponse {
     pub status: u16,
     pub body: Value,
     pub text: String,
+    pub headers: http::HeaderMap,
 }
 
 #[derive(Debug, Clone)]
@@ -34,57 +42,48 @@ pub struct TestUser {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        // Function logs go to the test's captured output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let secret_id = service_env("APP_SECRET_ID");
         service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-        let secret = AppSecret::fetch(&secret_id).await.unwrap_or_else(|err| {
-            panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}")
-        });
-        let settings = Settings {
-            secret_id,
-            database: unique("test_"),
-            jwt_ttl: Duration::from_secs(7200),
-        };
+        let secret = AppSecret::fetch(&secret_id)
+            .await
+            .unwrap_or_else(|err| panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}"));
+        let settings = Settings { secret_id, database: unique("test_"), jwt_ttl: Duration::from_secs(7200) };
         Self::with(settings, secret).await
     }
 
     pub async fn with(settings: Settings, secret: AppSecret) -> Self {
-        let state = AppState::build(settings, &secret)
+        let app = Self::build(settings, secret).await;
+        db::ensure_indexes(&app.state.db)
             .await
-            .expect("the test secret is valid");
-        db::ensure_indexes(&state.db).await.unwrap_or_else(|err| {
-            panic!("MongoDB (nx-27017) is not reachable: {err}. {HOW_TO_START}")
-        });
-        Self {
-            state: Box::leak(Box::new(state)),
-            secret: Box::leak(Box::new(secret)),
-        }
+            .unwrap_or_else(|err| panic!("MongoDB (nx-27017) is not reachable: {err}. {HOW_TO_START}"));
+        app
+    }
+
+    async fn build(settings: Settings, secret: AppSecret) -> Self {
+        let product = PaymentSettings {
+            stripe_api_base: format!("{}/", service_env("STRIPE_API_BASE").trim_end_matches('/')),
+            amount: 2000,
+            currency: "usd".into(),
+        };
+        let payments = PaymentsState::build(settings, product, &secret).await.expect("the test secret is valid");
+        let payments: &'static PaymentsState = Box::leak(Box::new(payments));
+        Self { state: &payments.app, payments, secret: Box::leak(Box::new(secret)) }
     }
 
     /// An app whose MongoDB URI points at a port nothing listens on.
     pub async fn with_database_down() -> Self {
-        let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let secret = AppSecret {
             mongodb_uri: format!("mongodb://127.0.0.1:{closed_port}/?directConnection=true"),
             jwt_secret: "a-test-signing-secret-of-32-chars!".into(),
-            stripe_secret_key: None,
-            stripe_webhook_secret: None,
+            stripe_secret_key: Some("sk_test_local".into()),
+            stripe_webhook_secret: Some("whsec_local".into()),
         };
-        let settings = Settings {
-            secret_id: "unused".into(),
-            database: unique("down_"),
-            jwt_ttl: Duration::from_secs(60),
-        };
-        let state = AppState::build(settings, &secret)
-            .await
-            .expect("building needs no connection");
-        Self {
-            state: Box::leak(Box::new(state)),
-            secret: Box::leak(Box::new(secret)),
-        }
+        let settings =
+            Settings { secret_id: "unused".into(), database: unique("down_"), jwt_ttl: Duration::from_secs(60) };
+        Self::build(settings, secret).await
     }
 
     /// Environment for a function binary that should use this app's database.
@@ -101,94 +100,83 @@ impl TestApp {
         TestResponse::from(answer(self.state, event.into_request(), handler).await)
     }
 
+    /// The same for a payment function.
+    pub async fn send_payment<F, Fut>(&self, handler: F, event: Event) -> TestResponse
+    where
+        F: Fn(&'static PaymentsState, Request) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        TestResponse::from(answer(self.payments, event.into_request(), handler).await)
+    }
+
+    pub async fn create_payment(&self, token: &str, cuid: &str) -> TestResponse {
+        let event = Event::of("payment-create").token(token).body(json!({ "cuid": cuid }));
+        self.send_payment(payment_create::handle, event).await
+    }
+
+    pub async fn confirm_payment(&self, token: &str, cuid: &str, payment: &str, method: &str) -> TestResponse {
+        let body = json!({ "cuid": cuid, "paymentId": payment, "paymentMethodId": method });
+        self.send_payment(payment_confirm::handle, Event::of("payment-confirm").token(token).body(body)).await
+    }
+
+    pub async fn list_payments(&self, token: &str, query: &[(&str, &str)]) -> TestResponse {
+        self.send_payment(payment_list::handle, Event::of("payment-list").token(token).query(query)).await
+    }
+
+    pub async fn get_payment(&self, token: &str, id: &str) -> TestResponse {
+        self.send_payment(payment_get::handle, Event::of("payment-get").token(token).path_id(id)).await
+    }
+
+    pub async fn webhook(&self, payload: &str, signature: &str) -> TestResponse {
+        let event = Event::of("payment-webhook").raw_body(payload).header("stripe-signature", signature);
+        self.send_payment(payment_webhook::handle, event).await
+    }
+
     pub async fn register(&self, body: Value) -> TestResponse {
-        self.send(user_register::handle, Event::of("user-register").body(body))
-            .await
+        self.send(user_register::handle, Event::of("user-register").body(body)).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
         let body = json!({ "email": email, "password": password });
-        self.send(user_login::handle, Event::of("user-login").body(body))
-            .await
+        self.send(user_login::handle, Event::of("user-login").body(body)).await
     }
 
     pub async fn create_user(&self, token: &str, body: Value) -> TestResponse {
-        self.send(
-            user_create::handle,
-            Event::of("user-create").token(token).body(body),
-        )
-        .await
+        self.send(user_create::handle, Event::of("user-create").token(token).body(body)).await
     }
 
     pub async fn list_users(&self, token: &str) -> TestResponse {
-        self.send(user_list::handle, Event::of("user-list").token(token))
-            .await
+        self.send(user_list::handle, Event::of("user-list").token(token)).await
     }
 
     pub async fn get_user(&self, token: &str, id: &str) -> TestResponse {
-        self.send(
-            user_get::handle,
-            Event::of("user-get").token(token).path_id(id),
-        )
-        .await
+        self.send(user_get::handle, Event::of("user-get").token(token).path_id(id)).await
     }
 
     pub async fn update_user(&self, token: &str, id: &str, body: Value) -> TestResponse {
-        self.send(
-            user_update::handle,
-            Event::of("user-update").token(token).path_id(id).body(body),
-        )
-        .await
+        self.send(user_update::handle, Event::of("user-update").token(token).path_id(id).body(body)).await
     }
 
     pub async fn delete_user(&self, token: &str, id: &str) -> TestResponse {
-        self.send(
-            user_delete::handle,
-            Event::of("user-delete").token(token).path_id(id),
-        )
-        .await
+        self.send(user_delete::handle, Event::of("user-delete").token(token).path_id(id)).await
     }
 
     /// A freshly registered user with a working token.
     pub async fn signed_up(&self) -> TestUser {
         let email = format!("{}@example.com", unique("user"));
         let password = "correct horse battery".to_owned();
-        let response = self
-            .register(json!({ "userName": "Test User", "email": email, "password": password }))
-            .await;
-        assert_eq!(
-            response.status, 201,
-            "registering a test user: {}",
-            response.text
-        );
-        let token = response.body["access_token"]
-            .as_str()
-            .expect("a token")
-            .to_owned();
-        let id = self
-            .state
-            .tokens
-            .verify(&token)
-            .expect("a valid token")
-            .to_string();
-        TestUser {
-            id,
-            email,
-            password,
-            token,
-        }
+        let response = self.register(json!({ "userName": "Test User", "email": email, "password": password })).await;
+        assert_eq!(response.status, 201, "registering a test user: {}", response.text);
+        let token = response.body["access_token"].as_str().expect("a token").to_owned();
+        let id = self.state.tokens.verify(&token).expect("a valid token").to_string();
+        TestUser { id, email, password, token }
     }
 
     /// A registered user promoted by the operator path.
     pub async fn admin(&self) -> TestUser {
         let user = self.signed_up().await;
         let email = Email::parse(&user.email).expect("a valid email");
-        self.state
-            .users()
-            .set_role(&email, Role::Admin)
-            .await
-            .expect("promoting")
-            .expect("the user exists");
+        self.state.users().set_role(&email, Role::Admin).await.expect("promoting").expect("the user exists");
         user
     }
 }
@@ -196,13 +184,14 @@ impl TestApp {
 impl From<Response<Body>> for TestResponse {
     fn from(response: Response<Body>) -> Self {
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = match response.into_body() {
             Body::Text(text) => text,
             Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             _ => String::new(),
         };
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self { status, body, text }
+        Self { status, body, text, headers }
     }
 }
 
@@ -210,28 +199,11 @@ impl TestResponse {
     /// Asserts the status, and that an error answer has the documented shape.
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
         if status >= 400 {
-            assert_eq!(
-                self.body["statusCode"],
-                json!(status),
-                "error body: {}",
-                self.text
-            );
-            assert!(
-                self.body["message"].is_string(),
-                "error body lacks a message: {}",
-                self.text
-            );
-            assert!(
-                self.body["error"].is_string(),
-                "error body lacks an error: {}",
-                self.text
-            );
+            assert_eq!(self.body["statusCode"], json!(status), "error body: {}", self.text);
+            assert!(self.body["message"].is_string(), "error body lacks a message: {}", self.text);
+            assert!(self.body["error"].is_string(), "error body lacks an error: {}", self.text);
         }
         self
     }

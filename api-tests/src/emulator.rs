@@ -24,18 +24,13 @@ fn collect(mut pipe: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
     std::thread::spawn(move || {
         let mut buffer = [0u8; 4096];
         while let Ok(n @ 1..) = pipe.read(&mut buffer) {
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..n]));
         }
     });
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// Where `cargo build --bins` put the function binaries.
@@ -43,11 +38,13 @@ fn binary(function: &str) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = std::env::var("LAMBDA_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| target.join("debug"));
+    let dir = std::env::var("LAMBDA_BIN_DIR").map(PathBuf::from).unwrap_or_else(|_| target.join("debug"));
     let path = dir.join(function);
-    assert!(path.exists(), "{} is missing: build the functions first (`cargo build --workspace --bins`; `make test` does).", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build the functions first (`cargo build --workspace --bins`; `make test` does).",
+        path.display()
+    );
     path
 }
 
@@ -55,10 +52,7 @@ impl Emulator {
     /// Starts `function` with the current environment plus `env`.
     pub fn start(function: &str, env: &[(&str, &str)]) -> Self {
         let rie = service_env("LAMBDA_RIE");
-        assert!(
-            PathBuf::from(&rie).exists(),
-            "the Runtime Interface Emulator is missing at {rie}. {HOW_TO_START}"
-        );
+        assert!(PathBuf::from(&rie).exists(), "the Runtime Interface Emulator is missing at {rie}. {HOW_TO_START}");
         let (port, api_port) = (free_port(), free_port());
         let mut child = Command::new(rie)
             .arg("--runtime-interface-emulator-address")
@@ -81,11 +75,7 @@ impl Emulator {
         let stderr = child.stderr.take().expect("stderr is piped");
         collect(stdout, Arc::clone(&output));
         collect(stderr, Arc::clone(&output));
-        let emulator = Self {
-            child,
-            port,
-            output,
-        };
+        let emulator = Self { child, port, output };
         emulator.wait_until_listening();
         emulator
     }
@@ -93,11 +83,7 @@ impl Emulator {
     fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the emulator did not listen on port {}",
-                self.port
-            );
+            assert!(Instant::now() < deadline, "the emulator did not listen on port {}", self.port);
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -118,13 +104,8 @@ impl Emulator {
 
     /// Invokes the function with an event; answers the Lambda's raw result.
     pub fn invoke(&self, event: &Value) -> Value {
-        let url = format!(
-            "http://127.0.0.1:{}/2015-03-31/functions/function/invocations",
-            self.port
-        );
-        let response = ureq::post(&url)
-            .timeout(Duration::from_secs(60))
-            .send_string(&event.to_string());
+        let url = format!("http://127.0.0.1:{}/2015-03-31/functions/function/invocations", self.port);
+        let response = ureq::post(&url).timeout(Duration::from_secs(60)).send_string(&event.to_string());
         let text = match response {
             Ok(response) => response.into_string(),
             Err(ureq::Error::Status(_, response)) => response.into_string(),
@@ -135,20 +116,14 @@ impl Emulator {
             // What the emulator answers when the function died before replying.
             return Value::Null;
         }
-        serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("the emulator answered non-JSON: {text:?}"))
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("the emulator answered non-JSON: {text:?}"))
     }
 
     /// Invokes with an API Gateway event and returns (status, JSON body).
     pub fn call(&self, event: &Value) -> (u16, Value) {
         let result = self.invoke(event);
-        let status = result["statusCode"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("not an HTTP result: {result}")) as u16;
-        let body = result["body"]
-            .as_str()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
+        let status = result["statusCode"].as_u64().unwrap_or_else(|| panic!("not an HTTP result: {result}")) as u16;
+        let body = result["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
         (status, body)
     }
 }

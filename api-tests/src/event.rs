@@ -10,15 +10,9 @@ pub struct Event(Value);
 
 impl Event {
     pub fn of(function: &str) -> Self {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../events")
-            .join(format!("{function}.json"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
-        Self(
-            serde_json::from_str(&text)
-                .unwrap_or_else(|err| panic!("{} is not JSON: {err}", path.display())),
-        )
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(format!("{function}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
+        Self(serde_json::from_str(&text).unwrap_or_else(|err| panic!("{} is not JSON: {err}", path.display())))
     }
 
     pub fn body(self, body: Value) -> Self {
@@ -49,11 +43,7 @@ impl Event {
     /// Sets `{id}` in the path, as API Gateway would for `/user/{id}`.
     pub fn path_id(mut self, id: &str) -> Self {
         let route = self.0["routeKey"].as_str().unwrap_or_default().to_owned();
-        let path = route
-            .split_once(' ')
-            .map(|(_, path)| path)
-            .unwrap_or_default()
-            .replace("{id}", id);
+        let path = route.split_once(' ').map(|(_, path)| path).unwrap_or_default().replace("{id}", id);
         self.0["pathParameters"] = json!({ "id": id });
         self.0["rawPath"] = json!(path);
         self.0["requestContext"]["http"]["path"] = json!(path);
@@ -63,10 +53,7 @@ impl Event {
     pub fn query(mut self, query: &[(&str, &str)]) -> Self {
         let raw: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.0["rawQueryString"] = json!(raw.join("&"));
-        self.0["queryStringParameters"] = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
+        self.0["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
         self
     }
 
@@ -75,7 +62,6 @@ impl Event {
     }
 
     pub fn into_request(self) -> Request {
-        lambda_http::request::from_str(&self.0.to_string())
-            .expect("events are valid API Gateway v2 payloads")
+        lambda_http::request::from_str(&self.0.to_string()).expect("events are valid API Gateway v2 payloads")
     }
 }

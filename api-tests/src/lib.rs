@@ -5,6 +5,7 @@ mod app;
 mod emulator;
 mod event;
 mod services;
+pub mod stripe;
 
 pub use app::{TestApp, TestResponse, TestUser};
 pub use emulator::Emulator;

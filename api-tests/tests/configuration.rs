@@ -8,14 +8,8 @@ use shared::secrets::AppSecret;
 
 #[tokio::test]
 async fn an_unknown_secret_id_fails_naming_the_secret() {
-    let err = AppSecret::fetch("no-such-secret-anywhere")
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("could not read secret no-such-secret-anywhere"),
-        "{err}"
-    );
+    let err = AppSecret::fetch("no-such-secret-anywhere").await.unwrap_err();
+    assert!(err.to_string().starts_with("could not read secret no-such-secret-anywhere"), "{err}");
 }
 
 #[tokio::test]
@@ -36,10 +30,7 @@ async fn a_complete_secret_is_read_with_its_stripe_keys() {
     .await;
     let secret = AppSecret::fetch(&id).await.unwrap();
     assert_eq!(secret.stripe_secret_key.as_deref(), Some("sk_test_123"));
-    assert!(
-        !format!("{secret:?}").contains("sk_test"),
-        "Debug must redact"
-    );
+    assert!(!format!("{secret:?}").contains("sk_test"), "Debug must redact");
 }
 
 #[tokio::test]
@@ -49,15 +40,9 @@ async fn a_database_outage_answers_503_within_the_function_timeout() {
     let response = app.login("someone@example.com", "some-password").await;
     response.assert_status(503);
     assert_eq!(response.message(), "Database is unavailable, please retry.");
-    let register = app
-        .register(json!({ "userName": "A", "email": "a@example.com", "password": "password-123" }))
-        .await;
+    let register = app.register(json!({ "userName": "A", "email": "a@example.com", "password": "password-123" })).await;
     register.assert_status(503);
     // Two requests, each bounded by the 5 s server selection timeout; the
     // functions' timeout in template.yaml is 15 s.
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
 }

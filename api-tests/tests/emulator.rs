@@ -16,8 +16,7 @@ fn register_and_login_work_through_the_real_binaries() {
     let env = app.function_env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let email = format!("{}@example.com", unique("emu"));
-    let credentials =
-        json!({ "userName": "Alan Turing", "email": email, "password": "enigma-machine" });
+    let credentials = json!({ "userName": "Alan Turing", "email": email, "password": "enigma-machine" });
 
     let register = Emulator::start("user-register", &env);
     let (status, body) = register.call(Event::of("user-register").body(credentials.clone()).json());
@@ -26,42 +25,20 @@ fn register_and_login_work_through_the_real_binaries() {
     let user_id = app.state.tokens.verify(token).expect("a valid token");
 
     let (status, body) = register.call(Event::of("user-register").body(credentials).json());
-    assert_eq!(
-        (status, body["statusCode"].clone()),
-        (409, json!(409)),
-        "{body}"
-    );
+    assert_eq!((status, body["statusCode"].clone()), (409, json!(409)), "{body}");
 
     let login = Emulator::start("user-login", &env);
-    let (status, body) = login.call(
-        Event::of("user-login")
-            .body(json!({ "email": email, "password": "enigma-machine" }))
-            .json(),
-    );
+    let (status, body) =
+        login.call(Event::of("user-login").body(json!({ "email": email, "password": "enigma-machine" })).json());
     assert_eq!(status, 201, "{body}");
-    assert_eq!(
-        app.state
-            .tokens
-            .verify(body["access_token"].as_str().unwrap())
-            .unwrap(),
-        user_id
-    );
+    assert_eq!(app.state.tokens.verify(body["access_token"].as_str().unwrap()).unwrap(), user_id);
 
-    let (status, body) = login.call(
-        Event::of("user-login")
-            .body(json!({ "email": email, "password": "wrong-password" }))
-            .json(),
-    );
-    assert_eq!(
-        (status, body["message"].clone()),
-        (401, json!("Invalid email or password."))
-    );
+    let (status, body) =
+        login.call(Event::of("user-login").body(json!({ "email": email, "password": "wrong-password" })).json());
+    assert_eq!((status, body["message"].clone()), (401, json!("Invalid email or password.")));
 
     let (status, body) = login.call(Event::of("user-login").raw_body("{\"email\":").json());
-    assert_eq!(
-        (status, body["message"].clone()),
-        (400, json!("Request body is not valid JSON."))
-    );
+    assert_eq!((status, body["message"].clone()), (400, json!("Request body is not valid JSON.")));
     assert!(!login.output().contains("panicked"), "{}", login.output());
 }
 
@@ -82,15 +59,10 @@ fn the_unmodified_event_files_are_answered_by_their_functions() {
 #[test]
 fn a_secret_lacking_keys_fails_the_cold_start_naming_them() {
     let rt = runtime();
-    let secret_id = rt.block_on(put_secret(
-        &json!({ "mongodbUri": "mongodb://127.0.0.1:1" }),
-    ));
+    let secret_id = rt.block_on(put_secret(&json!({ "mongodbUri": "mongodb://127.0.0.1:1" })));
     let login = Emulator::start("user-login", &[("APP_SECRET_ID", secret_id.as_str())]);
     let result = login.invoke(Event::of("user-login").json());
-    assert!(
-        result.get("statusCode").is_none(),
-        "a broken function must not answer HTTP: {result}"
-    );
+    assert!(result.get("statusCode").is_none(), "a broken function must not answer HTTP: {result}");
     let expected = format!("cold start failed: secret {secret_id} lacks jwtSecret");
     let output = login.output_once_it_contains(&expected);
     assert!(output.contains(&expected), "{output}");
@@ -102,9 +74,5 @@ fn a_missing_secret_id_fails_the_cold_start_naming_the_variable() {
     let login = Emulator::start("user-login", &[("APP_SECRET_ID", "")]);
     let _ = login.invoke(Event::of("user-login").json());
     let expected = "cold start failed: environment variable APP_SECRET_ID is not set";
-    assert!(
-        login.output_once_it_contains(expected).contains(expected),
-        "{}",
-        login.output()
-    );
+    assert!(login.output_once_it_contains(expected).contains(expected), "{}", login.output());
 }

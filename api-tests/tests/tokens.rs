@@ -7,19 +7,11 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 fn signed(secret: &str, algorithm: Algorithm, claims: serde_json::Value) -> String {
-    encode(
-        &Header::new(algorithm),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    encode(&Header::new(algorithm), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
 /// Calls every secured user endpoint with the given Authorization header
@@ -41,39 +33,18 @@ async fn each_secured_endpoint(
             answers.push(($name, response.status, response.text.clone()));
         }};
     }
-    call!(
-        "user-create",
-        user_create::handle,
-        Event::of("user-create").body(body.clone())
-    );
+    call!("user-create", user_create::handle, Event::of("user-create").body(body.clone()));
     call!("user-list", user_list::handle, Event::of("user-list"));
-    call!(
-        "user-get",
-        user_get::handle,
-        Event::of("user-get").path_id(id)
-    );
-    call!(
-        "user-update",
-        user_update::handle,
-        Event::of("user-update")
-            .path_id(id)
-            .body(json!({"userName": "Y"}))
-    );
-    call!(
-        "user-delete",
-        user_delete::handle,
-        Event::of("user-delete").path_id(id)
-    );
+    call!("user-get", user_get::handle, Event::of("user-get").path_id(id));
+    call!("user-update", user_update::handle, Event::of("user-update").path_id(id).body(json!({"userName": "Y"})));
+    call!("user-delete", user_delete::handle, Event::of("user-delete").path_id(id));
     answers
 }
 
 async fn assert_all_401(app: &TestApp, authorization: Option<&str>, id: &str, why: &str) {
     for (function, status, body) in each_secured_endpoint(app, authorization, id).await {
         assert_eq!(status, 401, "{why}: {function} answered {status} {body}");
-        assert!(
-            body.contains("\"statusCode\":401"),
-            "{why}: {function}: {body}"
-        );
+        assert!(body.contains("\"statusCode\":401"), "{why}: {function}: {body}");
     }
 }
 
@@ -122,24 +93,15 @@ async fn a_token_signed_with_another_secret_is_401_everywhere() {
         Algorithm::HS256,
         json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }),
     );
-    assert_all_401(
-        &app,
-        Some(&format!("Bearer {token}")),
-        &user.id,
-        "wrong secret",
-    )
-    .await;
+    assert_all_401(&app, Some(&format!("Bearer {token}")), &user.id, "wrong secret").await;
 }
 
 #[tokio::test]
 async fn a_token_with_another_algorithm_is_401_everywhere() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
-    let token = signed(
-        &app.secret.jwt_secret,
-        Algorithm::HS512,
-        json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }),
-    );
+    let token =
+        signed(&app.secret.jwt_secret, Algorithm::HS512, json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }));
     assert_all_401(&app, Some(&format!("Bearer {token}")), &user.id, "HS512").await;
 }
 
@@ -149,26 +111,15 @@ async fn an_alg_none_token_is_401_everywhere() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let claims = URL_SAFE_NO_PAD
-        .encode(json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }).to_string());
-    assert_all_401(
-        &app,
-        Some(&format!("Bearer {header}.{claims}.")),
-        &user.id,
-        "alg none",
-    )
-    .await;
+    let claims = URL_SAFE_NO_PAD.encode(json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }).to_string());
+    assert_all_401(&app, Some(&format!("Bearer {header}.{claims}.")), &user.id, "alg none").await;
 }
 
 #[tokio::test]
 async fn a_token_without_exp_is_401() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
-    let token = signed(
-        &app.secret.jwt_secret,
-        Algorithm::HS256,
-        json!({ "sub": user.id, "iat": now() }),
-    );
+    let token = signed(&app.secret.jwt_secret, Algorithm::HS256, json!({ "sub": user.id, "iat": now() }));
     assert_all_401(&app, Some(&format!("Bearer {token}")), &user.id, "no exp").await;
 }
 
@@ -176,14 +127,6 @@ async fn a_token_without_exp_is_401() {
 async fn a_deleted_users_token_is_401_at_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    app.delete_user(&admin.token, &admin.id)
-        .await
-        .assert_status(200);
-    assert_all_401(
-        &app,
-        Some(&format!("Bearer {}", admin.token)),
-        &admin.id,
-        "deleted user",
-    )
-    .await;
+    app.delete_user(&admin.token, &admin.id).await.assert_status(200);
+    assert_all_401(&app, Some(&format!("Bearer {}", admin.token)), &admin.id, "deleted user").await;
 }

@@ -40,10 +40,38 @@ impl Settings {
     }
 }
 
+/// What the payment functions add: where Stripe is and what the product costs.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// Ends with `/`; async-stripe appends `v1/...`.
+    pub stripe_api_base: String,
+    /// In the currency's smallest unit (cents). Never taken from a request.
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl PaymentSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut base = optional("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".to_owned());
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        let currency = optional("PAYMENT_CURRENCY").unwrap_or_else(|| "usd".to_owned()).to_lowercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(ConfigError::InvalidEnv {
+                name: "PAYMENT_CURRENCY",
+                why: format!("expected an ISO currency code, got {currency:?}"),
+            });
+        }
+        let amount = parsed("PAYMENT_AMOUNT", 2000)?;
+        let amount = i64::try_from(amount)
+            .map_err(|_| ConfigError::InvalidEnv { name: "PAYMENT_AMOUNT", why: "too large".into() })?;
+        Ok(Self { stripe_api_base: base, amount, currency })
+    }
+}
+
 pub(crate) fn optional(name: &'static str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 pub(crate) fn required(name: &'static str) -> Result<String, ConfigError> {
@@ -56,10 +84,7 @@ pub(crate) fn parsed(name: &'static str, default: u64) -> Result<u64, ConfigErro
         None => Ok(default),
         Some(raw) => match raw.trim().parse::<u64>() {
             Ok(value) if value > 0 => Ok(value),
-            _ => Err(ConfigError::InvalidEnv {
-                name,
-                why: format!("expected a positive integer, got {raw:?}"),
-            }),
+            _ => Err(ConfigError::InvalidEnv { name, why: format!("expected a positive integer, got {raw:?}") }),
         },
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mongodb::{
-    bson::doc,
+    bson::{doc, Document},
     error::{Error, ErrorKind, WriteFailure},
     options::{ClientOptions, IndexOptions},
     Client, Database, IndexModel,
@@ -20,16 +20,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Builds the client. The driver connects lazily, so this costs no round
 /// trip unless the URI is `mongodb+srv://` (one DNS lookup).
 pub async fn connect(uri: &str, database: &str) -> Result<Database, ConfigError> {
-    let mut options = ClientOptions::parse(uri)
-        .await
-        .map_err(|err| ConfigError::Database(redacted(&err)))?;
+    let mut options = ClientOptions::parse(uri).await.map_err(|err| ConfigError::Database(redacted(&err)))?;
     options.app_name = Some("payments-api".to_owned());
     options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
     options.connect_timeout = Some(CONNECT_TIMEOUT);
     // One Lambda container serves one request at a time.
     options.max_pool_size = Some(4);
-    let client =
-        Client::with_options(options).map_err(|err| ConfigError::Database(redacted(&err)))?;
+    let client = Client::with_options(options).map_err(|err| ConfigError::Database(redacted(&err)))?;
     Ok(client.database(database))
 }
 
@@ -37,15 +34,16 @@ pub async fn connect(uri: &str, database: &str) -> Result<Database, ConfigError>
 /// payment per user and idempotency key. Idempotent; run by the operator
 /// command and the local stack, never on a request path.
 pub async fn ensure_indexes(db: &Database) -> Result<(), Error> {
-    let unique = || IndexOptions::builder().unique(true).build();
-    db.collection::<mongodb::bson::Document>("users")
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "email": 1 })
-                .options(unique())
-                .build(),
-        )
-        .await?;
+    let unique = |keys| IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).build()).build();
+    let users = db.collection::<Document>("users");
+    users.create_index(unique(doc! { "email": 1 })).await?;
+    let payments = db.collection::<Document>("payments");
+    payments.create_index(unique(doc! { "userId": 1, "cuid": 1 })).await?;
+    payments.create_index(unique(doc! { "intentId": 1 })).await?;
+    // Serves GET /payment. On Atlas { userId: 1, _id: -1 } would also serve
+    // the sort, but nx-27017 refuses writes to a collection whose index
+    // names `_id`; one user's payments sort cheaply in memory.
+    payments.create_index(IndexModel::builder().keys(doc! { "userId": 1 }).build()).await?;
     Ok(())
 }
 

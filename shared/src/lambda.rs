@@ -27,9 +27,9 @@ where
             std::process::exit(1);
         }
     };
-    lambda_http::run(service_fn(move |req| async move {
-        Ok::<_, lambda_http::Error>(answer(state, req, handler).await)
-    }))
+    lambda_http::run(service_fn(
+        move |req| async move { Ok::<_, lambda_http::Error>(answer(state, req, handler).await) },
+    ))
     .await
 }
 

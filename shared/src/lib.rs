@@ -11,9 +11,11 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod payments;
 pub mod secrets;
 pub mod state;
+pub mod stripe;
 pub mod telemetry;
 pub mod users;
 
-pub use state::AppState;
+pub use state::{AppState, PaymentsState};

@@ -31,22 +31,15 @@ impl fmt::Debug for AppSecret {
 impl AppSecret {
     /// Reads and checks the secret. One round trip, once per cold start.
     pub async fn fetch(secret_id: &str) -> Result<Self, ConfigError> {
-        let unavailable = |why: String| ConfigError::SecretUnavailable {
-            id: secret_id.to_owned(),
-            why,
-        };
+        let unavailable = |why: String| ConfigError::SecretUnavailable { id: secret_id.to_owned(), why };
         let config = sdk_config().await;
         let output = aws_sdk_secretsmanager::Client::new(&config)
             .get_secret_value()
             .secret_id(secret_id)
             .send()
             .await
-            .map_err(|err| {
-                unavailable(aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string())
-            })?;
-        let text = output
-            .secret_string()
-            .ok_or_else(|| unavailable("the secret has no string value".into()))?;
+            .map_err(|err| unavailable(aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string()))?;
+        let text = output.secret_string().ok_or_else(|| unavailable("the secret has no string value".into()))?;
         Self::parse(secret_id, text)
     }
 
@@ -55,12 +48,7 @@ impl AppSecret {
         let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
             return Err(ConfigError::SecretNotJson { id: id() });
         };
-        let text_of = |key: &str| {
-            map.get(key)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        let text_of = |key: &str| map.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
         let (mongodb_uri, jwt_secret) = (text_of("mongodbUri"), text_of("jwtSecret"));
         let missing: Vec<&str> = [("mongodbUri", &mongodb_uri), ("jwtSecret", &jwt_secret)]
             .into_iter()
@@ -68,10 +56,7 @@ impl AppSecret {
             .map(|(key, _)| key)
             .collect();
         let (Some(mongodb_uri), Some(jwt_secret)) = (mongodb_uri, jwt_secret) else {
-            return Err(ConfigError::SecretIncomplete {
-                id: id(),
-                keys: missing.join(", "),
-            });
+            return Err(ConfigError::SecretIncomplete { id: id(), keys: missing.join(", ") });
         };
         if jwt_secret.len() < MIN_JWT_SECRET_LEN {
             return Err(ConfigError::SecretInvalid {
@@ -92,13 +77,8 @@ impl AppSecret {
 /// endpoint overrides) over rustls on ring, the crypto provider MongoDB and
 /// Stripe already use, so the binary carries one TLS stack.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https)
-        .load()
-        .await
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https).load().await
 }
 
 #[cfg(test)]
@@ -129,8 +109,7 @@ mod tests {
 
     #[test]
     fn a_short_jwt_secret_is_refused_without_showing_it() {
-        let err = AppSecret::parse("app", r#"{"mongodbUri": "m", "jwtSecret": "short-secret"}"#)
-            .unwrap_err();
+        let err = AppSecret::parse("app", r#"{"mongodbUri": "m", "jwtSecret": "short-secret"}"#).unwrap_err();
         assert!(err.to_string().contains("at least 32"), "{err}");
         assert!(!err.to_string().contains("short-secret"), "{err}");
     }

@@ -5,9 +5,10 @@ use mongodb::Database;
 
 use crate::{
     auth::Tokens,
-    config::{ConfigError, Settings},
+    config::{ConfigError, PaymentSettings, Settings},
     db,
     secrets::AppSecret,
+    stripe::Stripe,
     users::Users,
 };
 
@@ -28,14 +29,46 @@ impl AppState {
     pub async fn build(settings: Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
         let db = db::connect(&secret.mongodb_uri, &settings.database).await?;
         let tokens = Tokens::new(&secret.jwt_secret, settings.jwt_ttl);
-        Ok(Self {
-            settings,
-            db,
-            tokens,
-        })
+        Ok(Self { settings, db, tokens })
     }
 
     pub fn users(&self) -> Users {
         Users::new(&self.db)
+    }
+}
+
+/// What the payment functions keep: the common state plus Stripe.
+pub struct PaymentsState {
+    pub app: AppState,
+    pub stripe: Stripe,
+    pub product: PaymentSettings,
+    pub webhook_secret: String,
+}
+
+impl PaymentsState {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let product = PaymentSettings::from_env()?;
+        let secret = AppSecret::fetch(&settings.secret_id).await?;
+        Self::build(settings, product, &secret).await
+    }
+
+    pub async fn build(settings: Settings, product: PaymentSettings, secret: &AppSecret) -> Result<Self, ConfigError> {
+        let (Some(stripe_key), Some(webhook_secret)) = (&secret.stripe_secret_key, &secret.stripe_webhook_secret)
+        else {
+            let missing: Vec<&str> = [
+                ("stripeSecretKey", &secret.stripe_secret_key),
+                ("stripeWebhookSecret", &secret.stripe_webhook_secret),
+            ]
+            .into_iter()
+            .filter(|(_, value)| value.is_none())
+            .map(|(key, _)| key)
+            .collect();
+            return Err(ConfigError::SecretIncomplete { id: settings.secret_id.clone(), keys: missing.join(", ") });
+        };
+        let stripe = Stripe::new(stripe_key, &product.stripe_api_base)?;
+        let webhook_secret = webhook_secret.clone();
+        let app = AppState::build(settings, secret).await?;
+        Ok(Self { app, stripe, product, webhook_secret })
     }
 }

@@ -12,10 +12,6 @@ pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<B
     let caller = authenticate(state, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     caller.require_self_or_admin(id)?;
-    let user = state
-        .users()
-        .get(id)
-        .await?
-        .ok_or(ApiError::NotFound("User not found."))?;
+    let user = state.users().get(id).await?.ok_or(ApiError::NotFound("User not found."))?;
     ok(&UserDto::from(user))
 }

@@ -9,12 +9,6 @@ use shared::{
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     authenticate(state, &req).await?.require_admin()?;
-    let users: Vec<UserDto> = state
-        .users()
-        .list()
-        .await?
-        .into_iter()
-        .map(UserDto::from)
-        .collect();
+    let users: Vec<UserDto> = state.users().list().await?.into_iter().map(UserDto::from).collect();
     ok(&users)
 }

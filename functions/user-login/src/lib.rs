@@ -20,7 +20,5 @@ pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<B
         return Err(BAD_CREDENTIALS);
     }
     let user = user.ok_or(BAD_CREDENTIALS)?;
-    created(&AuthGrant {
-        access_token: state.tokens.issue(user.id())?,
-    })
+    created(&AuthGrant { access_token: state.tokens.issue(user.id())? })
 }

@@ -10,7 +10,5 @@ use shared::{
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let new_user = NewUser::from_request(&req)?;
     let user = state.users().create(new_user).await?;
-    created(&AuthGrant {
-        access_token: state.tokens.issue(user.id())?,
-    })
+    created(&AuthGrant { access_token: state.tokens.issue(user.id())? })
 }

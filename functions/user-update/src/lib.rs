@@ -17,10 +17,6 @@ pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<B
     if patch.customer_id.is_some() && !caller.is_admin() {
         return Err(ApiError::Forbidden("Only an admin may change customerId."));
     }
-    let user = state
-        .users()
-        .update(id, patch)
-        .await?
-        .ok_or(ApiError::NotFound("User not found."))?;
+    let user = state.users().update(id, patch).await?.ok_or(ApiError::NotFound("User not found."))?;
     ok(&UserDto::from(user))
 }

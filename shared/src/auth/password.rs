@@ -54,18 +54,12 @@ pub async fn verify(password: &Password, stored: Option<&PasswordHash>) -> bool 
             DECOY
                 .get_or_init(|| {
                     let salt = SaltString::generate(&mut OsRng);
-                    argon2()
-                        .hash_password(b"decoy password", &salt)
-                        .map(|h| h.to_string())
-                        .unwrap_or_default()
+                    argon2().hash_password(b"decoy password", &salt).map(|h| h.to_string()).unwrap_or_default()
                 })
                 .clone()
         });
-        let matches = Phc::new(&phc).is_ok_and(|parsed| {
-            argon2()
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok()
-        });
+        let matches =
+            Phc::new(&phc).is_ok_and(|parsed| argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok());
         known && matches
     })
     .await
@@ -81,25 +75,13 @@ mod tests {
         let password = Password::parse("correct horse battery").unwrap();
         let hash = hash(&password).await.unwrap();
         assert!(verify(&password, Some(&hash)).await);
-        assert!(
-            !verify(
-                &Password::parse("wrong horse battery").unwrap(),
-                Some(&hash)
-            )
-            .await
-        );
+        assert!(!verify(&Password::parse("wrong horse battery").unwrap(), Some(&hash)).await);
     }
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters() {
-        let hash = hash(&Password::parse("correct horse battery").unwrap())
-            .await
-            .unwrap();
-        assert!(
-            hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{}",
-            hash.0
-        );
+        let hash = hash(&Password::parse("correct horse battery").unwrap()).await.unwrap();
+        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.0);
     }
 
     #[tokio::test]

@@ -39,23 +39,15 @@ impl Tokens {
     }
 
     pub fn issue(&self, user: UserId) -> Result<String, ApiError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let claims = Claims {
-            sub: user.to_string(),
-            iat: now,
-            exp: now + self.ttl.as_secs(),
-        };
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let claims = Claims { sub: user.to_string(), iat: now, exp: now + self.ttl.as_secs() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|err| ApiError::Internal(format!("token signing failed: {err}")))
     }
 
     /// The user a valid token was issued to.
     pub fn verify(&self, token: &str) -> Result<UserId, ApiError> {
-        let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| INVALID)?;
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| INVALID)?;
         UserId::parse(&data.claims.sub).map_err(|_| INVALID)
     }
 }
@@ -92,21 +84,10 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_refused() {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let claims = Claims {
-            sub: USER.into(),
-            iat: now - 120,
-            exp: now - 60,
-        };
-        let token = encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(SECRET.as_bytes()),
-        )
-        .unwrap();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let claims = Claims { sub: USER.into(), iat: now - 120, exp: now - 60 };
+        let token =
+            encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
         assert!(tokens().verify(&token).is_err());
     }
 

@@ -9,9 +9,9 @@ pub struct CustomerId(String);
 impl CustomerId {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let well_formed = raw.len() <= MAX_LEN
-            && raw.strip_prefix("cus_").is_some_and(|rest| {
-                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-            });
+            && raw
+                .strip_prefix("cus_")
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {
@@ -30,10 +30,7 @@ mod tests {
 
     #[test]
     fn stripe_customer_ids_are_accepted() {
-        assert_eq!(
-            CustomerId::parse("cus_1234567890").unwrap().as_str(),
-            "cus_1234567890"
-        );
+        assert_eq!(CustomerId::parse("cus_1234567890").unwrap().as_str(), "cus_1234567890");
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! Values that are valid by construction: the edge parses raw input into
 //! these, and everything past the edge can rely on them.
 
+mod cuid;
 mod customer_id;
 mod email;
 mod password;
+mod stripe_ids;
 mod user_id;
 mod user_name;
 
+pub use cuid::Cuid;
 pub use customer_id::CustomerId;
 pub use email::Email;
 pub use password::Password;
+pub use stripe_ids::{PaymentIntentId, PaymentMethodId};
 pub use user_id::UserId;
 pub use user_name::UserName;
 

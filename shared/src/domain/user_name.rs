@@ -33,10 +33,7 @@ mod tests {
 
     #[test]
     fn name_is_trimmed() {
-        assert_eq!(
-            UserName::parse(" Alan Turing ").unwrap().as_str(),
-            "Alan Turing"
-        );
+        assert_eq!(UserName::parse(" Alan Turing ").unwrap().as_str(), "Alan Turing");
     }
 
     #[test]
@@ -47,12 +44,7 @@ mod tests {
 
     #[test]
     fn blank_and_control_characters_are_rejected() {
-        for (raw, why) in [
-            ("", "empty"),
-            ("  ", "blank"),
-            ("Al\u{0}an", "NUL"),
-            ("A\nB", "newline"),
-        ] {
+        for (raw, why) in [("", "empty"), ("  ", "blank"), ("Al\u{0}an", "NUL"), ("A\nB", "newline")] {
             assert!(UserName::parse(raw).is_err(), "{why}: {raw:?} was accepted");
         }
     }

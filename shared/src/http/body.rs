@@ -26,34 +26,23 @@ impl JsonObject {
             return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::BadRequest(
-                "Request body must be a JSON object.".into(),
-            ));
+            return Err(ApiError::BadRequest("Request body must be a JSON object.".into()));
         }
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|_| ApiError::BadRequest("Request body is not valid JSON.".into()))?;
         let Value::Object(map) = value else {
-            return Err(ApiError::BadRequest(
-                "Request body must be a JSON object.".into(),
-            ));
+            return Err(ApiError::BadRequest("Request body must be a JSON object.".into()));
         };
         if let Some(unknown) = map.keys().find(|key| !allowed.contains(&key.as_str())) {
             let shown: String = unknown.chars().take(40).collect();
-            return Err(ApiError::BadRequest(format!(
-                "property {shown} should not exist"
-            )));
+            return Err(ApiError::BadRequest(format!("property {shown} should not exist")));
         }
         Ok(Self(map))
     }
 
     /// A field that must be present and a string, parsed into a domain type.
-    pub fn required<T>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&str) -> Result<T, Invalid>,
-    ) -> Result<T, ApiError> {
-        self.optional(name, parse)?
-            .ok_or_else(|| ApiError::field(name, "is required"))
+    pub fn required<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, Invalid>) -> Result<T, ApiError> {
+        self.optional(name, parse)?.ok_or_else(|| ApiError::field(name, "is required"))
     }
 
     /// A field that may be absent; if present it must be a string.
@@ -64,9 +53,7 @@ impl JsonObject {
     ) -> Result<Option<T>, ApiError> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(Value::String(raw)) => parse(raw)
-                .map(Some)
-                .map_err(|why| ApiError::field(name, why)),
+            Some(Value::String(raw)) => parse(raw).map(Some).map_err(|why| ApiError::field(name, why)),
             Some(_) => Err(ApiError::field(name, "must be a string")),
         }
     }
@@ -106,23 +93,15 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named() {
-        let err =
-            JsonObject::from_request(&request(r#"{"role": "admin"}"#), &["email"]).unwrap_err();
+        let err = JsonObject::from_request(&request(r#"{"role": "admin"}"#), &["email"]).unwrap_err();
         assert_eq!(message(err), "property role should not exist");
     }
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        let body =
-            JsonObject::from_request(&request(r#"{"email": 5}"#), &["email", "name"]).unwrap();
-        assert_eq!(
-            message(body.required("email", Email::parse).unwrap_err()),
-            "email must be a string"
-        );
-        assert_eq!(
-            message(body.required("name", Email::parse).unwrap_err()),
-            "name is required"
-        );
+        let body = JsonObject::from_request(&request(r#"{"email": 5}"#), &["email", "name"]).unwrap();
+        assert_eq!(message(body.required("email", Email::parse).unwrap_err()), "email must be a string");
+        assert_eq!(message(body.required("name", Email::parse).unwrap_err()), "name is required");
     }
 
     #[test]

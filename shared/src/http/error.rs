@@ -76,17 +76,12 @@ mod tests {
     #[test]
     fn errors_use_the_original_services_shape() {
         let body = body_of(ApiError::NotFound("User not found."));
-        assert_eq!(
-            body,
-            json!({"statusCode": 404, "message": "User not found.", "error": "Not Found"})
-        );
+        assert_eq!(body, json!({"statusCode": 404, "message": "User not found.", "error": "Not Found"}));
     }
 
     #[test]
     fn internal_detail_is_not_sent_to_the_client() {
-        let body = body_of(ApiError::Internal(
-            "connection string mongodb://u:p@h".into(),
-        ));
+        let body = body_of(ApiError::Internal("connection string mongodb://u:p@h".into()));
         assert_eq!(body["message"], "Internal server error.");
         assert_eq!(body["statusCode"], 500);
     }

@@ -14,22 +14,11 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("Missing bearer token."))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("Malformed Authorization header."))?;
+    let header = req.headers().get(AUTHORIZATION).ok_or(ApiError::Unauthorized("Missing bearer token."))?;
+    let value = header.to_str().map_err(|_| ApiError::Unauthorized("Malformed Authorization header."))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(ApiError::Unauthorized(
-            "Authorization header must be 'Bearer <token>'.",
-        )),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::Unauthorized("Authorization header must be 'Bearer <token>'.")),
     }
 }
 

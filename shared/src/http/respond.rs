@@ -10,10 +10,7 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned());
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert(CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     response
 }
 

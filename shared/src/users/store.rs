@@ -81,27 +81,16 @@ impl Users {
     }
 
     pub async fn get(&self, id: UserId) -> Result<Option<User>, ApiError> {
-        self.0
-            .find_one(doc! { "_id": id.object_id() })
-            .await
-            .map_err(unavailable)
+        self.0.find_one(doc! { "_id": id.object_id() }).await.map_err(unavailable)
     }
 
     pub async fn by_email(&self, email: &Email) -> Result<Option<User>, ApiError> {
-        self.0
-            .find_one(doc! { "email": email.as_str() })
-            .await
-            .map_err(unavailable)
+        self.0.find_one(doc! { "email": email.as_str() }).await.map_err(unavailable)
     }
 
     /// Every user, oldest first.
     pub async fn list(&self) -> Result<Vec<User>, ApiError> {
-        let cursor = self
-            .0
-            .find(doc! {})
-            .sort(doc! { "_id": 1 })
-            .await
-            .map_err(unavailable)?;
+        let cursor = self.0.find(doc! {}).sort(doc! { "_id": 1 }).await.map_err(unavailable)?;
         cursor.try_collect().await.map_err(unavailable)
     }
 
@@ -124,11 +113,7 @@ impl Users {
         set.insert("updatedAt", DateTime::now());
         // update_one, not findAndModify: nx-27017's findAndModify answers
         // "no document" where MongoDB reports the duplicate key.
-        match self
-            .0
-            .update_one(doc! { "_id": id.object_id() }, doc! { "$set": set })
-            .await
-        {
+        match self.0.update_one(doc! { "_id": id.object_id() }, doc! { "$set": set }).await {
             Ok(result) if result.matched_count == 0 => Ok(None),
             Ok(_) => self.get(id).await,
             Err(err) if is_duplicate_key(&err) => Err(EMAIL_TAKEN),
@@ -138,10 +123,7 @@ impl Users {
 
     /// Removes the user and returns what was removed. Their payments stay.
     pub async fn delete(&self, id: UserId) -> Result<Option<User>, ApiError> {
-        self.0
-            .find_one_and_delete(doc! { "_id": id.object_id() })
-            .await
-            .map_err(unavailable)
+        self.0.find_one_and_delete(doc! { "_id": id.object_id() }).await.map_err(unavailable)
     }
 
     pub async fn set_password(&self, email: &Email, password: &Password) -> Result<(), ApiError> {
@@ -157,9 +139,17 @@ impl Users {
             .map_err(unavailable)
     }
 
+    /// Saves the Stripe customer id unless the user already has one;
+    /// answers whether this call saved it.
+    pub async fn attach_customer(&self, id: UserId, customer: &str) -> Result<bool, ApiError> {
+        let filter = doc! { "_id": id.object_id(), "customerId": { "$exists": false } };
+        let update = doc! { "$set": { "customerId": customer, "updatedAt": DateTime::now() } };
+        let result = self.0.update_one(filter, update).await.map_err(unavailable)?;
+        Ok(result.modified_count > 0)
+    }
+
     pub async fn set_role(&self, email: &Email, role: Role) -> Result<Option<User>, ApiError> {
-        let role =
-            mongodb::bson::to_bson(&role).map_err(|err| ApiError::Internal(err.to_string()))?;
+        let role = mongodb::bson::to_bson(&role).map_err(|err| ApiError::Internal(err.to_string()))?;
         self.0
             .find_one_and_update(
                 doc! { "email": email.as_str() },

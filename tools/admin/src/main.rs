@@ -33,58 +33,35 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &[&str]) -> Result<String, String> {
-    let usage = || {
-        "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)".to_owned()
-    };
+    let usage =
+        || "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)".to_owned();
     let state = AppState::from_env().await.map_err(|err| err.to_string())?;
     let users = state.users();
     match args {
         ["migrate"] => {
-            db::ensure_indexes(&state.db)
-                .await
-                .map_err(|err| format!("creating indexes failed: {err}"))?;
+            db::ensure_indexes(&state.db).await.map_err(|err| format!("creating indexes failed: {err}"))?;
             Ok("indexes are in place".into())
         }
         ["promote", email] => {
             let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
-            match users
-                .set_role(&email, Role::Admin)
-                .await
-                .map_err(|err| err.to_string())?
-            {
+            match users.set_role(&email, Role::Admin).await.map_err(|err| err.to_string())? {
                 Some(_) => Ok(format!("{} is now an admin", email.as_str())),
                 None => Err(format!("no user has the email {}", email.as_str())),
             }
         }
         ["seed-admin", email] => {
             let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
-            let raw = std::env::var("ADMIN_PASSWORD")
-                .map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
+            let raw = std::env::var("ADMIN_PASSWORD").map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
             let password = Password::parse(&raw).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
-            if users
-                .by_email(&email)
-                .await
-                .map_err(|err| err.to_string())?
-                .is_none()
-            {
+            if users.by_email(&email).await.map_err(|err| err.to_string())?.is_none() {
                 let user_name = UserName::parse("Admin").map_err(|why| why.to_string())?;
                 users
-                    .create(NewUser {
-                        user_name,
-                        email: email.clone(),
-                        password: password.clone(),
-                    })
+                    .create(NewUser { user_name, email: email.clone(), password: password.clone() })
                     .await
                     .map_err(|err| err.to_string())?;
             }
-            users
-                .set_password(&email, &password)
-                .await
-                .map_err(|err| err.to_string())?;
-            users
-                .set_role(&email, Role::Admin)
-                .await
-                .map_err(|err| err.to_string())?;
+            users.set_password(&email, &password).await.map_err(|err| err.to_string())?;
+            users.set_role(&email, Role::Admin).await.map_err(|err| err.to_string())?;
             Ok(format!("{} is an admin", email.as_str()))
         }
         _ => Err(usage()),

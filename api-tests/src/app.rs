@@ -62,8 +62,20 @@ impl TestApp {
     }
 
     async fn build(settings: Settings, secret: AppSecret) -> Self {
+        Self::build_with_stripe(settings, secret, &service_env("STRIPE_API_BASE")).await
+    }
+
+    /// This app's database and secret, with Stripe at an address nothing
+    /// listens on.
+    pub async fn with_stripe_down(&self) -> Self {
+        let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let secret = AppSecret::fetch(&self.state.settings.secret_id).await.expect("the secret");
+        Self::build_with_stripe(self.state.settings.clone(), secret, &format!("http://127.0.0.1:{closed_port}/")).await
+    }
+
+    async fn build_with_stripe(settings: Settings, secret: AppSecret, stripe_api_base: &str) -> Self {
         let product = PaymentSettings {
-            stripe_api_base: format!("{}/", service_env("STRIPE_API_BASE").trim_end_matches('/')),
+            stripe_api_base: format!("{}/", stripe_api_base.trim_end_matches('/')),
             amount: 2000,
             currency: "usd".into(),
         };

@@ -42,6 +42,11 @@ pub fn customers_of(user_id: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A customer object as Stripe renders it.
+pub fn new_customer() -> Value {
+    call(ureq::post(&url("customers")), &[("email", "someone@example.com")])
+}
+
 /// A card that asks for 3-D Secure authentication.
 pub fn three_d_secure_card() -> String {
     let form = [
@@ -60,4 +65,91 @@ pub fn authenticate(intent: &str, client_secret: &str) {
     let form = [("client_secret", client_secret), ("success", "true")];
     let answer = call(ureq::post(&url(&format!("payment_intents/{intent}/_authenticate"))), &form);
     assert_eq!(answer["status"], "succeeded", "{answer}");
+}
+
+/// A delivery Stripe made to a webhook endpoint: its signature header and
+/// raw body.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub signature: String,
+    pub payload: String,
+}
+
+impl Delivery {
+    pub fn event(&self) -> Value {
+        serde_json::from_str(&self.payload).expect("webhook payloads are JSON")
+    }
+}
+
+/// A webhook endpoint registered with the Stripe emulator, listening on
+/// loopback; it answers 200 and hands each delivery to the test.
+pub struct WebhookEndpoint {
+    deliveries: std::sync::mpsc::Receiver<Delivery>,
+}
+
+impl WebhookEndpoint {
+    pub fn register(secret: &str) -> Self {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().unwrap();
+        let (sender, deliveries) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let (mut length, mut signature) = (0usize, String::new());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("stripe-signature:") {
+                        signature = line["stripe-signature:".len()..].trim().to_owned();
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let _ =
+                    reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let payload = String::from_utf8_lossy(&body).into_owned();
+                if sender.send(Delivery { signature, payload }).is_err() {
+                    return;
+                }
+            }
+        });
+        let id = crate::unique("we_");
+        let url = format!("{}/_config/webhooks/{id}", service_env("STRIPE_API_BASE").trim_end_matches('/'));
+        let endpoint = format!("http://{address}/");
+        ureq::post(&url)
+            .send_form(&[("url", endpoint.as_str()), ("secret", secret)])
+            .unwrap_or_else(|err| panic!("registering a webhook with the Stripe emulator: {err}"));
+        Self { deliveries }
+    }
+
+    /// The next delivery of `event_type` about `intent`, waiting up to 15 s.
+    pub fn next(&self, event_type: &str, intent: &str) -> Delivery {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let delivery = self
+                .deliveries
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("Stripe delivered no {event_type} for {intent} within 15 s"));
+            let event = delivery.event();
+            if event["type"] == event_type && event["data"]["object"]["id"] == intent {
+                return delivery;
+            }
+        }
+    }
+}
+
+impl WebhookEndpoint {
+    /// A `Stripe-Signature` header for `payload`, signed now with `secret`.
+    pub fn sign(payload: &str, secret: &str) -> String {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        stripe_webhook::Webhook::generate_test_header(payload, secret, Some(now))
+    }
 }

@@ -76,3 +76,35 @@ fn a_missing_secret_id_fails_the_cold_start_naming_the_variable() {
     let expected = "cold start failed: environment variable APP_SECRET_ID is not set";
     assert!(login.output_once_it_contains(expected).contains(expected), "{}", login.output());
 }
+
+#[test]
+fn create_and_confirm_work_through_the_real_binaries() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let user = rt.block_on(app.signed_up());
+    let env = app.function_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cuid = unique("c")[..25].to_owned();
+
+    let create = Emulator::start("payment-create", &env);
+    let event = Event::of("payment-create").token(&user.token).body(json!({ "cuid": cuid }));
+    let (status, created) = create.call(event.json());
+    assert_eq!(status, 201, "{created}");
+    let (status, again) = create.call(event.json());
+    assert_eq!((status, &again["id"]), (201, &created["id"]), "the same cuid gives the same intent");
+    let id = created["id"].as_str().unwrap();
+
+    let confirm = Emulator::start("payment-confirm", &env);
+    let body = json!({ "cuid": cuid, "paymentId": id, "paymentMethodId": "pm_card_visa" });
+    let (status, confirmed) = confirm.call(Event::of("payment-confirm").token(&user.token).body(body).json());
+    assert_eq!(status, 201, "{confirmed}");
+    assert_eq!(confirmed["status"], json!("succeeded"));
+
+    let declined_cuid = unique("c")[..25].to_owned();
+    let (_, second) =
+        create.call(Event::of("payment-create").token(&user.token).body(json!({ "cuid": declined_cuid })).json());
+    let body =
+        json!({ "cuid": declined_cuid, "paymentId": second["id"], "paymentMethodId": "pm_card_chargeCustomerFail" });
+    let (status, declined) = confirm.call(Event::of("payment-confirm").token(&user.token).body(body).json());
+    assert_eq!((status, declined["statusCode"].clone()), (402, json!(402)), "{declined}");
+}

@@ -237,3 +237,18 @@ async fn deleting_a_user_keeps_their_payment_records() {
         .unwrap();
     assert!(kept.is_some(), "the payment record outlives the user");
 }
+
+#[tokio::test]
+async fn stripe_unreachable_is_502_and_the_same_cuid_works_once_it_is_back() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    let down = app.with_stripe_down().await;
+    let cuid = cuid();
+    let failed = down.create_payment(&user.token, &cuid).await;
+    failed.assert_status(502);
+    assert_eq!(failed.message(), "Stripe is unavailable, please retry.");
+    assert_eq!(app.list_payments(&user.token, &[]).await.body, json!([]), "no half-written record");
+    let retried = app.create_payment(&user.token, &cuid).await;
+    retried.assert_status(201);
+    assert_eq!(stripe::intents_of(&user.id).len(), 1);
+}

@@ -4,9 +4,8 @@
 
 use shared::{
     auth::authenticate,
-    domain::UserId,
     http::{json, query_param, ApiError, Body, Request, Response},
-    payments::{PaymentDto, Payments},
+    payments::{parse_cursor, PaymentDto, Payments},
     PaymentsState,
 };
 
@@ -23,11 +22,10 @@ pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Respo
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| ApiError::field("limit", "must be an integer from 1 to 100"))?,
     };
-    // A cursor is the id of the last payment on the previous page.
     let cursor = query_param(&req, "cursor")
-        .map(|raw| UserId::parse(&raw).map(|id| id.object_id()))
+        .map(|raw| parse_cursor(&raw))
         .transpose()
-        .map_err(|_| ApiError::field("cursor", "must be a cursor from x-next-cursor"))?;
+        .map_err(|why| ApiError::field("cursor", why))?;
     let page = Payments::new(&state.app.db).page(caller.id(), limit, cursor).await?;
     let body: Vec<PaymentDto> = page.payments.into_iter().map(PaymentDto::from).collect();
     let mut response = json(http::StatusCode::OK, &body);

@@ -8,7 +8,7 @@ use shared::{
     payments::{EventOutcome, Payments},
     PaymentsState,
 };
-use stripe_webhook::{EventObject, Webhook};
+use stripe_webhook::{EventObject, Webhook, WebhookError};
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let invalid = || ApiError::BadRequest("Invalid Stripe signature.".into());
@@ -18,9 +18,15 @@ pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Respo
         Body::Binary(bytes) => std::str::from_utf8(bytes).map_err(|_| invalid())?,
         _ => "",
     };
-    let event = Webhook::construct_event(payload, signature, &state.webhook_secret).map_err(|err| {
-        tracing::warn!(error = %err, "webhook refused");
-        invalid()
+    let event = Webhook::construct_event(payload, signature, &state.webhook_secret).map_err(|err| match err {
+        WebhookError::BadParse(detail) => {
+            tracing::error!(%detail, "signed webhook payload could not be read");
+            ApiError::BadRequest("Unreadable Stripe event.".into())
+        }
+        other => {
+            tracing::warn!(error = %other, "webhook signature refused");
+            invalid()
+        }
     })?;
     let intent = match &event.data.object {
         EventObject::PaymentIntentSucceeded(intent)

@@ -7,7 +7,7 @@ mod store;
 
 pub use dto::{PaymentCreatedDto, PaymentDto};
 pub use flow::{confirm, create, refresh};
-pub use store::{EventOutcome, Page, Payments};
+pub use store::{parse_cursor, EventOutcome, Page, Payments};
 
 use mongodb::bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};

@@ -85,6 +85,11 @@ impl Payments {
     }
 }
 
+/// A page cursor as `x-next-cursor` hands it out: the last payment's id.
+pub fn parse_cursor(raw: &str) -> Result<ObjectId, crate::domain::Invalid> {
+    ObjectId::parse_str(raw).map_err(|_| crate::domain::Invalid("must be a cursor from x-next-cursor"))
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum EventOutcome {
     Applied,

@@ -1,0 +1,98 @@
+//! Stripe's signed events, delivered by the Stripe emulator to a loopback
+//! endpoint and handed to the webhook function as API Gateway would.
+
+use api_tests::{
+    stripe::{self, WebhookEndpoint},
+    unique, TestApp,
+};
+use serde_json::json;
+
+async fn payment_waiting_for_3ds(app: &TestApp) -> (api_tests::TestUser, String, String) {
+    let user = app.signed_up().await;
+    let cuid = unique("c")[..25].to_owned();
+    let created = app.create_payment(&user.token, &cuid).await;
+    let (id, secret) =
+        (created.body["id"].as_str().unwrap().to_owned(), created.body["clientSecret"].as_str().unwrap().to_owned());
+    let confirmed = app.confirm_payment(&user.token, &cuid, &id, &stripe::three_d_secure_card()).await;
+    assert_eq!(confirmed.body["status"], json!("requires_action"), "{}", confirmed.text);
+    (user, id, secret)
+}
+
+async fn listed_status(app: &TestApp, token: &str) -> serde_json::Value {
+    app.list_payments(token, &[]).await.body[0]["status"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_succeeded_event_updates_the_payment_once() {
+    let app = TestApp::spawn().await;
+    let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
+    let (user, id, secret) = payment_waiting_for_3ds(&app).await;
+    stripe::authenticate(&id, &secret);
+    let delivery = tokio::task::block_in_place(|| endpoint.next("payment_intent.succeeded", &id));
+    assert_eq!(listed_status(&app, &user.token).await, json!("requires_action"), "nothing changes before delivery");
+
+    let response = app.webhook(&delivery.payload, &delivery.signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body, json!({ "received": true, "handled": true }));
+    assert_eq!(listed_status(&app, &user.token).await, json!("succeeded"));
+
+    let replay = app.webhook(&delivery.payload, &delivery.signature).await;
+    replay.assert_status(200);
+    assert_eq!(replay.body, json!({ "received": true, "handled": false }), "a replay changes nothing");
+    assert_eq!(listed_status(&app, &user.token).await, json!("succeeded"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_or_missing_signature_is_400_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
+    let (user, id, secret) = payment_waiting_for_3ds(&app).await;
+    stripe::authenticate(&id, &secret);
+    let delivery = tokio::task::block_in_place(|| endpoint.next("payment_intent.succeeded", &id));
+
+    let tampered = delivery.payload.replace("\"succeeded\"", "\"canceled\"");
+    let forged = WebhookEndpoint::sign(&delivery.payload, "whsec_not_the_secret");
+    for (payload, signature, why) in [
+        (tampered.as_str(), delivery.signature.as_str(), "tampered body"),
+        (delivery.payload.as_str(), forged.as_str(), "wrong secret"),
+        (delivery.payload.as_str(), "t=1,v1=00", "garbage signature"),
+        (delivery.payload.as_str(), "", "empty signature"),
+    ] {
+        let response = app.webhook(payload, signature).await;
+        assert_eq!(response.status, 400, "{why}: {}", response.text);
+        assert_eq!(response.message(), "Invalid Stripe signature.", "{why}");
+    }
+    let unsigned = app
+        .send_payment(
+            payment_webhook::handle,
+            api_tests::Event::of("payment-webhook").without_header("stripe-signature"),
+        )
+        .await;
+    unsigned.assert_status(400);
+    assert_eq!(listed_status(&app, &user.token).await, json!("requires_action"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_for_unknown_intents_and_other_types_are_acknowledged() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn().await;
+    let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
+    // A payment in another database: for this app's webhook it is unknown.
+    let (_, id, secret) = payment_waiting_for_3ds(&other).await;
+    stripe::authenticate(&id, &secret);
+    let delivery = tokio::task::block_in_place(|| endpoint.next("payment_intent.succeeded", &id));
+    let response = app.webhook(&delivery.payload, &delivery.signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body["handled"], json!(false));
+
+    let customer_event = json!({
+        "id": "evt_customer_created", "object": "event", "created": 1795521600, "livemode": false,
+        "pending_webhooks": 1, "request": { "id": null, "idempotency_key": null }, "type": "customer.created",
+        "data": { "object": stripe::new_customer() }
+    })
+    .to_string();
+    let signature = WebhookEndpoint::sign(&customer_event, &app.payments.webhook_secret);
+    let ignored = app.webhook(&customer_event, &signature).await;
+    ignored.assert_status(200);
+    assert_eq!(ignored.body, json!({ "received": true, "handled": false }));
+}

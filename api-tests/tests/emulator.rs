@@ -108,3 +108,60 @@ fn create_and_confirm_work_through_the_real_binaries() {
     let (status, declined) = confirm.call(Event::of("payment-confirm").token(&user.token).body(body).json());
     assert_eq!((status, declined["statusCode"].clone()), (402, json!(402)), "{declined}");
 }
+
+/// Runs `function` once under the emulator with `event`.
+fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json::Value) {
+    let env = app.function_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Emulator::start(function, &env).call(event.json())
+}
+
+#[test]
+fn all_twelve_functions_answer_their_event_files() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+
+    let (status, body) = invoke_once(&app, "user-register", &Event::of("user-register"));
+    assert_eq!(status, 201, "user-register: {body}");
+    let (status, body) = invoke_once(&app, "user-login", &Event::of("user-login"));
+    assert_eq!(status, 201, "user-login: {body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let me = app.state.tokens.verify(&token).unwrap().to_string();
+    let email = shared::domain::Email::parse("aturing@example.com").unwrap();
+    rt.block_on(app.state.users().set_role(&email, shared::users::Role::Admin)).unwrap();
+
+    let (status, ada) = invoke_once(&app, "user-create", &Event::of("user-create").token(&token));
+    assert_eq!((status, &ada["email"]), (201, &json!("ada@example.com")), "user-create: {ada}");
+    let (status, body) = invoke_once(&app, "user-list", &Event::of("user-list").token(&token));
+    assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(2)), "user-list: {body}");
+    let (status, body) = invoke_once(&app, "user-get", &Event::of("user-get").token(&token).path_id(&me));
+    assert_eq!((status, &body["userId"]), (200, &json!(me)), "user-get: {body}");
+    let (status, body) = invoke_once(&app, "user-update", &Event::of("user-update").token(&token).path_id(&me));
+    assert_eq!((status, &body["userName"]), (200, &json!("Alan M. Turing")), "user-update: {body}");
+
+    let (status, created) = invoke_once(&app, "payment-create", &Event::of("payment-create").token(&token));
+    assert_eq!(status, 201, "payment-create: {created}");
+    let intent = created["id"].as_str().unwrap().to_owned();
+    let confirm = Event::of("payment-confirm").token(&token).body(json!({
+        "cuid": "cjld2cjxh0000qzrmn831i7rn", "paymentId": intent, "paymentMethodId": "pm_card_visa"
+    }));
+    let (status, body) = invoke_once(&app, "payment-confirm", &confirm);
+    assert_eq!((status, &body["status"]), (201, &json!("succeeded")), "payment-confirm: {body}");
+    let (status, body) = invoke_once(&app, "payment-get", &Event::of("payment-get").token(&token).path_id(&intent));
+    assert_eq!((status, &body["id"]), (200, &json!(intent)), "payment-get: {body}");
+    let (status, body) = invoke_once(&app, "payment-list", &Event::of("payment-list").token(&token));
+    assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(1)), "payment-list: {body}");
+
+    let mut stripe_event: serde_json::Value =
+        serde_json::from_str(Event::of("payment-webhook").json()["body"].as_str().unwrap()).unwrap();
+    stripe_event["data"]["object"]["id"] = json!(intent);
+    let payload = stripe_event.to_string();
+    let signature = api_tests::stripe::WebhookEndpoint::sign(&payload, &app.payments.webhook_secret);
+    let webhook = Event::of("payment-webhook").raw_body(&payload).header("stripe-signature", &signature);
+    let (status, body) = invoke_once(&app, "payment-webhook", &webhook);
+    assert_eq!((status, &body["received"]), (200, &json!(true)), "payment-webhook: {body}");
+
+    let ada_id = ada["userId"].as_str().unwrap();
+    let (status, body) = invoke_once(&app, "user-delete", &Event::of("user-delete").token(&token).path_id(ada_id));
+    assert_eq!((status, &body["userId"]), (200, &json!(ada_id)), "user-delete: {body}");
+}

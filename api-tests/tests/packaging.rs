@@ -1,0 +1,68 @@
+//! template.yaml, the local router in Cargo.toml, `events/` and
+//! `functions/` all describe the same twelve routes.
+
+use std::{collections::BTreeSet, path::PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// (function, "METHOD /path") for every function in template.yaml.
+fn template_routes() -> BTreeSet<(String, String)> {
+    let template = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let mut routes = BTreeSet::new();
+    let (mut binary, mut method) = (None, None);
+    for line in template.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("Binary: ") {
+            binary = Some(name.to_owned());
+        } else if let Some(m) = line.strip_prefix("Method: ") {
+            method = Some(m.to_owned());
+        } else if let Some(path) = line.strip_prefix("Path: ") {
+            let function = binary.take().expect("every route belongs to a function with a Binary");
+            routes.insert((function, format!("{} {path}", method.take().expect("a Method before the Path"))));
+        }
+    }
+    routes
+}
+
+fn router_routes() -> BTreeSet<(String, String)> {
+    let cargo: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
+    let router = cargo["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router table");
+    let mut routes = BTreeSet::new();
+    for (path, entries) in router {
+        for entry in entries.as_array().expect("a list of routes") {
+            let (method, function) = (entry["method"].as_str().unwrap(), entry["function"].as_str().unwrap());
+            routes.insert((function.to_owned(), format!("{method} {path}")));
+        }
+    }
+    routes
+}
+
+#[test]
+fn template_and_local_router_list_the_same_routes() {
+    let template = template_routes();
+    assert_eq!(template.len(), 12, "{template:?}");
+    assert_eq!(template, router_routes());
+}
+
+#[test]
+fn every_routed_function_has_a_crate_and_an_event_for_its_route() {
+    for (function, route) in template_routes() {
+        assert!(root().join("functions").join(&function).join("Cargo.toml").exists(), "no crate for {function}");
+        let event: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("events").join(format!("{function}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(event["routeKey"], route.as_str(), "events/{function}.json");
+    }
+}
+
+#[test]
+fn every_function_crate_is_routed() {
+    let routed: BTreeSet<String> = template_routes().into_iter().map(|(f, _)| f).collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(routed, crates);
+}

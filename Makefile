@@ -17,6 +17,10 @@ test: $(TOOLS)
 services: $(TOOLS)
 	$(VENV)/bin/python tools/stack.py services
 
+# Size, cold start and latency of every release binary (README, "Measured").
+bench: $(TOOLS)
+	$(VENV)/bin/python tools/bench.py
+
 # Pinned tools (nx-27017, moto, localstripe, aws-sam-cli, cargo-lambda) in a
 # project-local virtualenv, reinstalled when the pins change.
 $(TOOLS): tools/requirements.txt

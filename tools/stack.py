@@ -29,6 +29,7 @@ SECRET_ID = "payments-api/local"
 RIE = next((ROOT / ".venv" / "lib").glob("python3*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64"), None)
 
 processes: list[subprocess.Popen] = []
+SECRET: dict[str, str] = {}  # the value of the secret created at start
 
 
 def free_port() -> int:
@@ -115,6 +116,7 @@ def create_secret(env: dict[str, str], value: dict[str, str]) -> None:
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     client.create_secret(Name=env["APP_SECRET_ID"], SecretString=json.dumps(value))
+    SECRET.update(value)
 
 
 def cargo(args: list[str], env: dict[str, str]) -> int:
@@ -122,9 +124,18 @@ def cargo(args: list[str], env: dict[str, str]) -> int:
     return subprocess.call(["cargo", *args], cwd=ROOT, env={**os.environ, **env})
 
 
+def sam(args: list[str]) -> int:
+    print(f"$ sam {' '.join(args)}", flush=True)
+    # Offline: a region for the linter, no telemetry, no credentials needed.
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.call([str(BIN / "sam"), *args], cwd=ROOT, env=env)
+
+
 def run_tests(env: dict[str, str]) -> int:
+    code = sam(["validate", "--lint"])
     # The emulator tests drive the real binaries, so build them first.
-    code = cargo(["build", "--workspace", "--bins"], env)
+    if code == 0:
+        code = cargo(["build", "--workspace", "--bins"], env)
     if code == 0:
         code = cargo(["test", "--workspace", "--no-fail-fast"], env)
     return code
@@ -147,6 +158,29 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
+def serve(env: dict[str, str], email: str, password: str) -> int:
+    """The whole API at API_PORT through `cargo lambda watch`, which routes
+    by the [workspace.metadata.lambda.watch.router] table in Cargo.toml."""
+    port = os.environ.get("API_PORT", "9000")
+    watch = subprocess.Popen(
+        [str(BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", port],
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+    )
+    processes.append(watch)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and watch.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    print(f"\nThe API is at {url} (functions compile on their first request).")
+    print(f"Admin: {email} / {password}")
+    print("Ctrl-C stops everything.\n", flush=True)
+    return watch.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["test", "services", "serve"])
@@ -157,8 +191,7 @@ def main() -> int:
         if mode == "test":
             return run_tests(env)
         if mode == "serve":
-            email, password = seed_admin(env)
-            print(f"\nAdmin: {email} / {password}")
+            return serve(env, *seed_admin(env))
         print("\nLocal services are up. In another shell:\n")
         for key, value in env.items():
             print(f"export {key}={value}")

@@ -125,6 +125,12 @@ fn failure(err: StripeError) -> ApiError {
                 (400 | 404, _) if error.param.as_deref() == Some("payment_method") => {
                     ApiError::field("paymentMethodId", "does not name a usable payment method")
                 }
+                // We only name intents we created; Stripe not knowing one
+                // means the two disagree (another account, a reset test mode).
+                (404, _) => {
+                    tracing::error!(%message, "stripe has no record of an object we stored");
+                    ApiError::BadGateway("Stripe has no record of this payment.".into())
+                }
                 (500.., _) => {
                     tracing::error!(status, %message, "stripe server error");
                     ApiError::BadGateway("Stripe is unavailable, please retry.".into())

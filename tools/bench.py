@@ -99,7 +99,9 @@ def start(function: str, env: dict) -> tuple[subprocess.Popen, RuntimeApi, float
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(RELEASE / function)], env={**os.environ, **env, "AWS_LAMBDA_RUNTIME_API": api.address,
-                                        "AWS_LAMBDA_FUNCTION_NAME": function, "RUST_LOG": "warn"},
+                                        "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+                                        "AWS_LAMBDA_LOG_GROUP_NAME": "bench", "RUST_LOG": "warn"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return proc, api, started

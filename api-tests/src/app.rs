@@ -98,9 +98,10 @@ impl TestApp {
         Self::build(settings, secret).await
     }
 
-    /// Environment for a function binary that should use this app's database.
-    pub fn function_env(&self) -> Vec<(&'static str, String)> {
-        vec![("MONGODB_DATABASE", self.state.settings.database.clone())]
+    /// `function`'s real binary under the Runtime Interface Emulator, on
+    /// this app's database.
+    pub fn emulator(&self, function: &str) -> crate::Emulator {
+        crate::Emulator::start(function, &[("MONGODB_DATABASE", self.state.settings.database.as_str())])
     }
 
     /// Runs a handler on an event, through the same path as the runtime.

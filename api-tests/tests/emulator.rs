@@ -13,12 +13,10 @@ fn runtime() -> tokio::runtime::Runtime {
 fn register_and_login_work_through_the_real_binaries() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
-    let env = app.function_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let email = format!("{}@example.com", unique("emu"));
     let credentials = json!({ "userName": "Alan Turing", "email": email, "password": "enigma-machine" });
 
-    let register = Emulator::start("user-register", &env);
+    let register = app.emulator("user-register");
     let (status, body) = register.call(Event::of("user-register").body(credentials.clone()).json());
     assert_eq!(status, 201, "{body}");
     let token = body["access_token"].as_str().expect("a token");
@@ -27,7 +25,7 @@ fn register_and_login_work_through_the_real_binaries() {
     let (status, body) = register.call(Event::of("user-register").body(credentials).json());
     assert_eq!((status, body["statusCode"].clone()), (409, json!(409)), "{body}");
 
-    let login = Emulator::start("user-login", &env);
+    let login = app.emulator("user-login");
     let (status, body) =
         login.call(Event::of("user-login").body(json!({ "email": email, "password": "enigma-machine" })).json());
     assert_eq!(status, 201, "{body}");
@@ -46,12 +44,10 @@ fn register_and_login_work_through_the_real_binaries() {
 fn the_unmodified_event_files_are_answered_by_their_functions() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
-    let env = app.function_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let register = Emulator::start("user-register", &env);
+    let register = app.emulator("user-register");
     let (status, body) = register.call(Event::of("user-register").json());
     assert_eq!(status, 201, "{body}");
-    let login = Emulator::start("user-login", &env);
+    let login = app.emulator("user-login");
     let (status, body) = login.call(Event::of("user-login").json());
     assert_eq!(status, 201, "{body}");
 }
@@ -82,11 +78,9 @@ fn create_and_confirm_work_through_the_real_binaries() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
     let user = rt.block_on(app.signed_up());
-    let env = app.function_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cuid = unique("c")[..25].to_owned();
 
-    let create = Emulator::start("payment-create", &env);
+    let create = app.emulator("payment-create");
     let event = Event::of("payment-create").token(&user.token).body(json!({ "cuid": cuid }));
     let (status, created) = create.call(event.json());
     assert_eq!(status, 201, "{created}");
@@ -94,7 +88,7 @@ fn create_and_confirm_work_through_the_real_binaries() {
     assert_eq!((status, &again["id"]), (201, &created["id"]), "the same cuid gives the same intent");
     let id = created["id"].as_str().unwrap();
 
-    let confirm = Emulator::start("payment-confirm", &env);
+    let confirm = app.emulator("payment-confirm");
     let body = json!({ "cuid": cuid, "paymentId": id, "paymentMethodId": "pm_card_visa" });
     let (status, confirmed) = confirm.call(Event::of("payment-confirm").token(&user.token).body(body).json());
     assert_eq!(status, 201, "{confirmed}");
@@ -111,9 +105,7 @@ fn create_and_confirm_work_through_the_real_binaries() {
 
 /// Runs `function` once under the emulator with `event`.
 fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json::Value) {
-    let env = app.function_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Emulator::start(function, &env).call(event.json())
+    app.emulator(function).call(event.json())
 }
 
 #[test]

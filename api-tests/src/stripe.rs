@@ -18,28 +18,35 @@ fn call(request: ureq::Request, form: &[(&str, &str)]) -> Value {
     }
 }
 
+/// Every object of a list endpoint, page by page.
+fn list_all(resource: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let query = after.as_ref().map(|id| format!("&starting_after={id}")).unwrap_or_default();
+        let page = call(ureq::get(&url(&format!("{resource}?limit=100{query}"))), &[]);
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        after = data.last().and_then(|last| last["id"].as_str()).map(str::to_owned);
+        all.extend(data);
+        if page["has_more"] != true || after.is_none() {
+            return all;
+        }
+    }
+}
+
 /// Every PaymentIntent at Stripe whose metadata names this user.
 pub fn intents_of(user_id: &str) -> Vec<Value> {
-    let all = call(ureq::get(&url("payment_intents?limit=100")), &[]);
-    all["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|pi| pi["metadata"]["userId"] == user_id)
-        .collect()
+    list_all("payment_intents").into_iter().filter(|pi| pi["metadata"]["userId"] == user_id).collect()
 }
 
 /// Every customer at Stripe whose metadata names this user.
 pub fn customers_of(user_id: &str) -> Vec<Value> {
-    let all = call(ureq::get(&url("customers?limit=100")), &[]);
-    all["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c["metadata"]["userId"] == user_id)
-        .collect()
+    list_all("customers").into_iter().filter(|c| c["metadata"]["userId"] == user_id).collect()
+}
+
+/// A PaymentIntent as Stripe renders it.
+pub fn intent(id: &str) -> Value {
+    call(ureq::get(&url(&format!("payment_intents/{id}"))), &[])
 }
 
 /// A customer object as Stripe renders it.

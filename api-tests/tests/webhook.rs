@@ -96,3 +96,26 @@ async fn events_for_unknown_intents_and_other_types_are_acknowledged() {
     ignored.assert_status(200);
     assert_eq!(ignored.body, json!({ "received": true, "handled": false }));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_older_than_the_known_status_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    let cuid = unique("c")[..25].to_owned();
+    let id = app.create_payment(&user.token, &cuid).await.body["id"].as_str().unwrap().to_owned();
+    app.confirm_payment(&user.token, &cuid, &id, "pm_card_visa").await.assert_status(201);
+
+    let mut stale_intent = stripe::intent(&id);
+    stale_intent["status"] = json!("processing");
+    let an_hour_ago = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600;
+    let stale = json!({
+        "id": "evt_stale_processing", "object": "event", "created": an_hour_ago, "livemode": false,
+        "pending_webhooks": 1, "request": { "id": null, "idempotency_key": null },
+        "type": "payment_intent.processing", "data": { "object": stale_intent }
+    })
+    .to_string();
+    let response = app.webhook(&stale, &WebhookEndpoint::sign(&stale, &app.payments.webhook_secret)).await;
+    response.assert_status(200);
+    assert_eq!(response.body["handled"], json!(false));
+    assert_eq!(listed_status(&app, &user.token).await, json!("succeeded"));
+}

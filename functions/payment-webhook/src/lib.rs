@@ -36,8 +36,9 @@ pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Respo
         | EventObject::PaymentIntentRequiresAction(intent) => intent,
         _ => return ok(&json!({ "received": true, "handled": false })),
     };
-    let outcome =
-        Payments::new(&state.app.db).apply_event(intent.id.as_str(), intent.status.as_str(), event.created).await?;
+    let outcome = Payments::new(&state.app.db)
+        .apply_event(intent.id.as_str(), event.id.as_str(), intent.status.as_str(), event.created)
+        .await?;
     if outcome == EventOutcome::UnknownIntent {
         tracing::warn!(event = %event.id.as_str(), intent = %intent.id.as_str(), "webhook for an unknown payment");
     }

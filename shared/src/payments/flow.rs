@@ -43,6 +43,7 @@ pub async fn create(state: &PaymentsState, user: &User, cuid: &Cuid) -> Result<P
         payment_method: intent.payment_method.clone(),
         created_at: DateTime::now(),
         status_event_at: 0,
+        last_event_id: String::new(),
     };
     payments.insert(&payment).await?;
     Ok(created(&intent))

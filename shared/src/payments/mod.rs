@@ -29,8 +29,12 @@ pub struct Payment {
     #[serde(default)]
     pub payment_method: Option<String>,
     pub created_at: DateTime,
-    /// `created` of the newest webhook event applied; older or replayed
-    /// events change nothing.
+    /// When the stored status became known (a webhook event's `created`, or
+    /// the time we last asked Stripe); older and replayed events change nothing.
     #[serde(default)]
     pub status_event_at: i64,
+    /// Id of the last webhook event applied; "" until one is. (Never null:
+    /// nx-27017's updates do not match `$ne` against a null field.)
+    #[serde(default)]
+    pub last_event_id: String,
 }

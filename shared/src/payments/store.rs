@@ -47,21 +47,31 @@ impl Payments {
         }
     }
 
-    /// Records what Stripe just said about the intent.
+    /// Records what Stripe just said about the intent. The status is then
+    /// known as of now, so webhook events created earlier cannot undo it.
     pub async fn record(&self, intent: &Intent) -> Result<(), ApiError> {
         let set = doc! {
             "status": &intent.status,
             "paymentMethod": intent.payment_method.as_deref(),
+            "statusEventAt": unix_now(),
             "updatedAt": DateTime::now(),
         };
         self.0.update_one(doc! { "intentId": &intent.id }, doc! { "$set": set }).await.map(drop).map_err(unavailable)
     }
 
-    /// Applies a webhook event's status unless a newer or the same event
-    /// was applied already. Answers whether a payment matched the intent.
-    pub async fn apply_event(&self, intent: &str, status: &str, created: i64) -> Result<EventOutcome, ApiError> {
-        let filter = doc! { "intentId": intent, "statusEventAt": { "$lt": created } };
-        let set = doc! { "status": status, "statusEventAt": created, "updatedAt": DateTime::now() };
+    /// Applies a webhook event's status unless the payment's status is
+    /// already newer, or this very event was applied. Answers whether a
+    /// payment matched the intent.
+    pub async fn apply_event(
+        &self,
+        intent: &str,
+        event: &str,
+        status: &str,
+        created: i64,
+    ) -> Result<EventOutcome, ApiError> {
+        let filter = doc! { "intentId": intent, "statusEventAt": { "$lte": created }, "lastEventId": { "$ne": event } };
+        let set =
+            doc! { "status": status, "statusEventAt": created, "lastEventId": event, "updatedAt": DateTime::now() };
         let result = self.0.update_one(filter, doc! { "$set": set }).await.map_err(unavailable)?;
         if result.matched_count > 0 {
             return Ok(EventOutcome::Applied);
@@ -83,6 +93,10 @@ impl Payments {
         let next = if more { payments.last().map(|p| p.object_id) } else { None };
         Ok(Page { payments, next })
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A page cursor as `x-next-cursor` hands it out: the last payment's id.

@@ -9,7 +9,6 @@ this project's requests: it makes localstripe answer as Stripe documents.
 """
 
 import argparse
-import asyncio
 import json
 import logging
 
@@ -127,9 +126,10 @@ def _raise_card_error(self):
 resources.Charge._raise_failure = _raise_card_error
 
 # The Idempotency-Key header is ignored: replay the first answer to a POST
-# with the same key, as Stripe does, and serialise requests that share one.
+# with the same key, and answer 409 while a request with that key is still
+# in flight, as Stripe does.
 _answers: dict[str, tuple[int, bytes]] = {}
-_locks: dict[str, asyncio.Lock] = {}
+_in_flight: set[str] = set()
 
 
 @web.middleware
@@ -137,12 +137,22 @@ async def idempotency(request, handler):
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or not key or request.path.startswith("/_config"):
         return await handler(request)
-    async with _locks.setdefault(key, asyncio.Lock()):
-        if key not in _answers:
-            response = await handler(request)
-            _answers[key] = (response.status, response.body)
+    if key in _answers:
         status, body = _answers[key]
-        return web.Response(status=status, body=body, content_type="application/json")
+        return web.Response(status=status, body=body, content_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+    if key in _in_flight:
+        return web.json_response({"error": {
+            "type": "invalid_request_error", "code": "idempotency_key_in_use",
+            "message": "There is currently another in-progress request using this Stripe API key and "
+                       "idempotency key. Please try again later."}}, status=409)
+    _in_flight.add(key)
+    try:
+        response = await handler(request)
+        _answers[key] = (response.status, response.body)
+        return response
+    finally:
+        _in_flight.discard(key)
 
 
 from localstripe import server  # noqa: E402  (binds the routes patched above)

@@ -57,15 +57,10 @@ impl Stripe {
     /// concurrent first payments get one customer between them.
     pub async fn create_customer(&self, user: UserId, email: &str, name: &str) -> Result<String, ApiError> {
         let metadata = HashMap::from([("userId".to_owned(), user.to_string())]);
-        let customer = CreateCustomer::new()
-            .email(email)
-            .name(name)
-            .metadata(metadata)
-            .customize()
-            .request_strategy(idempotent(&format!("customer-{user}"))?)
-            .send(&self.client)
-            .await
-            .map_err(failure)?;
+        let request = CreateCustomer::new().email(email).name(name).metadata(metadata);
+        let strategy = idempotent(&format!("customer-{user}"))?;
+        let customer =
+            once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
         Ok(customer.id.as_str().to_owned())
     }
 
@@ -80,31 +75,41 @@ impl Stripe {
     ) -> Result<Intent, ApiError> {
         let currency: Currency =
             currency.parse().map_err(|_| ApiError::Internal(format!("unknown currency {currency}")))?;
-        let intent = CreatePaymentIntent::new(amount, currency)
-            .customer(customer)
-            .metadata(metadata)
-            .customize()
-            .request_strategy(idempotent(key)?)
-            .send(&self.client)
-            .await
-            .map_err(failure)?;
+        let request = CreatePaymentIntent::new(amount, currency).customer(customer).metadata(metadata);
+        let strategy = idempotent(key)?;
+        let intent =
+            once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
         Ok(intent.into())
     }
 
     pub async fn confirm(&self, intent: &str, payment_method: &str, key: &str) -> Result<Intent, ApiError> {
-        ConfirmPaymentIntent::new(intent)
-            .payment_method(payment_method)
-            .customize()
-            .request_strategy(idempotent(key)?)
-            .send(&self.client)
+        let request = ConfirmPaymentIntent::new(intent).payment_method(payment_method);
+        let strategy = idempotent(key)?;
+        once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client))
             .await
             .map(Intent::from)
-            .map_err(failure)
     }
 
     pub async fn retrieve(&self, intent: &str) -> Result<Intent, ApiError> {
         RetrievePaymentIntent::new(intent).send(&self.client).await.map(Intent::from).map_err(failure)
     }
+}
+
+/// Stripe answers 409 while another request with the same idempotency key
+/// is in flight (concurrent retries of one payment); once that one is done
+/// it replays its answer, so wait and ask again.
+async fn once_in_flight<T, F, Fut>(send: F) -> Result<T, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StripeError>>,
+{
+    for backoff_ms in [50, 150, 450, 1350] {
+        match send().await {
+            Err(StripeError::Stripe(_, 409)) => tokio::time::sleep(Duration::from_millis(backoff_ms)).await,
+            other => return other.map_err(failure),
+        }
+    }
+    send().await.map_err(failure)
 }
 
 fn idempotent(key: &str) -> Result<RequestStrategy, ApiError> {

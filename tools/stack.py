@@ -14,6 +14,7 @@ keys in the secret, AWS_ENDPOINT_URL_SECRETS_MANAGER, STRIPE_API_BASE.
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -136,11 +137,30 @@ def run_tests(env: dict[str, str]) -> int:
     # The emulator tests drive the real binaries, so build them first.
     if code == 0:
         code = cargo(["build", "--workspace", "--bins"], env)
+    passed = failed = 0
     if code == 0:
-        code = cargo(["test", "--workspace", "--no-fail-fast"], env)
+        code, passed, failed = cargo_test(env)
     if code == 0 and os.environ.get("SKIP_SAM_BUILD") != "1":
         code = sam_build()
+    # One closing line for the whole run, whatever printed last.
+    print(f"tests: {passed} passed, {failed} failed", flush=True)
     return code
+
+
+def cargo_test(env: dict[str, str]) -> tuple[int, int, int]:
+    """`cargo test --workspace`, streamed, with its per-binary results summed."""
+    args = ["test", "--workspace", "--all-targets", "--no-fail-fast"]
+    print(f"$ cargo {' '.join(args)}", flush=True)
+    proc = subprocess.Popen(["cargo", *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    passed = failed = 0
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        result = re.match(r"test result: \w+\. (\d+) passed; (\d+) failed", line)
+        if result:
+            passed += int(result.group(1))
+            failed += int(result.group(2))
+    return proc.wait(), passed, failed
 
 
 def sam_build() -> int:

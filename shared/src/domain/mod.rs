@@ -2,7 +2,6 @@
 //! these, and everything past the edge can rely on them.
 
 mod cuid;
-mod customer_id;
 mod email;
 mod password;
 mod stripe_ids;
@@ -10,10 +9,9 @@ mod user_id;
 mod user_name;
 
 pub use cuid::Cuid;
-pub use customer_id::CustomerId;
 pub use email::Email;
 pub use password::Password;
-pub use stripe_ids::{PaymentIntentId, PaymentMethodId};
+pub use stripe_ids::{CustomerId, PaymentIntentId, PaymentMethodId};
 pub use user_id::UserId;
 pub use user_name::UserName;
 

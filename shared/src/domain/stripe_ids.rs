@@ -9,45 +9,57 @@ fn stripe_id(raw: &str, prefix: &str) -> bool {
             .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
-/// A Stripe PaymentIntent id, `pi_…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentIntentId(String);
+/// A Stripe object id: a fixed prefix, then letters, digits and `_`.
+macro_rules! stripe_id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $refusal:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-impl PaymentIntentId {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if stripe_id(raw, "pi_") {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(Invalid("must be a Stripe PaymentIntent id (pi_...)"))
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, Invalid> {
+                if stripe_id(raw, $prefix) {
+                    Ok(Self(raw.to_owned()))
+                } else {
+                    Err(Invalid($refusal))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    };
 }
 
-/// A Stripe PaymentMethod id, `pm_…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentMethodId(String);
-
-impl PaymentMethodId {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if stripe_id(raw, "pm_") {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(Invalid("must be a Stripe PaymentMethod id (pm_...)"))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+stripe_id_type!(
+    /// A Stripe customer id, `cus_…`.
+    CustomerId, "cus_", "must be a Stripe customer id (cus_...)"
+);
+stripe_id_type!(
+    /// A Stripe PaymentIntent id, `pi_…`.
+    PaymentIntentId, "pi_", "must be a Stripe PaymentIntent id (pi_...)"
+);
+stripe_id_type!(
+    /// A Stripe PaymentMethod id, `pm_…`.
+    PaymentMethodId, "pm_", "must be a Stripe PaymentMethod id (pm_...)"
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stripe_customer_ids_are_accepted() {
+        assert_eq!(CustomerId::parse("cus_1234567890").unwrap().as_str(), "cus_1234567890");
+    }
+
+    #[test]
+    fn other_strings_are_not_customer_ids() {
+        for raw in ["", "cus_", "1234", "cus_12 34", "pi_123", "cus_$where"] {
+            assert!(CustomerId::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+    }
 
     #[test]
     fn stripe_ids_with_their_prefix_are_accepted() {

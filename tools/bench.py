@@ -175,9 +175,9 @@ def stripe_signature(payload: str, secret: str) -> str:
 def main() -> int:
     if stack.cargo(["build", "--release", "--workspace", "--bins"], {}) != 0:
         return 1
-    try:
-        env = stack.start_services(persistent=False)
-        env["MONGODB_DATABASE"] = "bench"
+    with stack.Processes() as procs:
+        services = stack.start_services(procs, persistent=False)
+        env = {**services.env, "MONGODB_DATABASE": "bench"}
         stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "migrate"], env)
         once("user-register", event("user-register"), env)
         token = once("user-login", event("user-login"), env)["access_token"]
@@ -202,11 +202,9 @@ def main() -> int:
             "payment-get": lambda: event("payment-get", token, payment["id"]),
             "payment-list": lambda: event("payment-list", token),
             "payment-webhook": lambda: event("payment-webhook", raw_body=hook_body, headers={
-                "stripe-signature": stripe_signature(hook_body, stack.SECRET["stripeWebhookSecret"])}),
+                "stripe-signature": stripe_signature(hook_body, services.secret["stripeWebhookSecret"])}),
         }
         rows = [measure(function, events[function](), env) for function in FUNCTIONS]
-    finally:
-        stack.stop_all()
     print(f"\n{COLD_RUNS} cold starts and {WARM_REQUESTS} warm requests per function; "
           f"{os.cpu_count()} CPUs, {os.uname().machine}, release profile\n")
     print("| function | status | binary KiB | zip KiB | init ms | first request ms | warm p50 ms | warm p99 ms |")

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +30,6 @@ LOCAL = ROOT / ".local"
 SECRET_ID = "payments-api/local"
 RIE = next((ROOT / ".venv" / "lib").glob("python3*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64"), None)
 
-processes: list[subprocess.Popen] = []
-SECRET: dict[str, str] = {}  # the value of the secret created at start
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -39,41 +37,63 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(name: str, port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_for_port(port: int, timeout: float, alive=lambda: True) -> bool:
+    """True once something listens on 127.0.0.1:port; False on timeout or once `alive()` is false."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{name} exited with {proc.returncode} before listening; its log:\n{log.read_text()[-3000:]}")
+    while time.monotonic() < deadline and alive():
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            return True
         except OSError:
             time.sleep(0.1)
-    sys.exit(f"{name} did not listen on 127.0.0.1:{port} within {timeout:.0f}s; see {log}")
+    return False
 
 
-def start(name: str, args: list[str], port: int, logs: Path, env: dict | None = None) -> None:
-    log = logs / f"{name}.log"
-    proc = subprocess.Popen(
-        args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})}, start_new_session=True,
-    )
-    processes.append(proc)
-    wait_for_port(name, port, proc, log)
+class Processes:
+    """The processes a run starts, each in its own session; leaving the
+    `with` block stops every one of them, however it is left."""
+
+    def __init__(self):
+        self.running: list[subprocess.Popen] = []
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def __exit__(self, *_) -> None:
+        for proc in reversed(self.running):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.running:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+        self.running.append(proc)
+        return proc
+
+    def start(self, name: str, args: list[str], port: int, logs: Path) -> None:
+        """Starts a server and waits until it listens on `port`."""
+        log = logs / f"{name}.log"
+        proc = self.spawn(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if not wait_for_port(port, 60, alive=lambda: proc.poll() is None):
+            state = f"exited with {proc.returncode}" if proc.poll() is not None else "did not listen within 60s"
+            sys.exit(f"{name} {state} on 127.0.0.1:{port}; its log:\n{log.read_text()[-3000:]}")
+
+    def all_alive(self) -> bool:
+        return all(proc.poll() is None for proc in self.running)
 
 
-def stop_all() -> None:
-    for proc in reversed(processes):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in processes:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+@dataclass
+class Services:
+    """The environment that reaches the stand-ins, and the secret's value."""
+    env: dict[str, str]
+    secret: dict[str, str]
 
 
-def start_services(persistent: bool) -> dict[str, str]:
+def start_services(procs: Processes, persistent: bool) -> Services:
     """Starts every stand-in and returns the environment that reaches them."""
     run_dir = LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -82,12 +102,13 @@ def start_services(persistent: bool) -> dict[str, str]:
     data = LOCAL / "mongo" if persistent else "memory"
     if persistent:
         (LOCAL / "mongo").mkdir(parents=True, exist_ok=True)
-    start("nx-27017", [str(BIN / "nx-27017"), "--host", "127.0.0.1", "-p", str(mongo_port), "--data-dir", str(data),
-                       "--log-file", str(run_dir / "nx-27017.server.log"), "--pid-file", str(run_dir / "nx-27017.pid")],
-          mongo_port, run_dir)
-    start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
-    start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"), "--port", str(stripe_port)],
-          stripe_port, run_dir)
+    procs.start("nx-27017", [str(BIN / "python"), str(ROOT / "tools" / "nx27017_launcher.py"), "--host", "127.0.0.1",
+                             "-p", str(mongo_port), "--data-dir", str(data),
+                             "--log-file", str(run_dir / "nx-27017.server.log"),
+                             "--pid-file", str(run_dir / "nx-27017.pid")], mongo_port, run_dir)
+    procs.start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
+    procs.start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"),
+                                "--port", str(stripe_port)], stripe_port, run_dir)
 
     env = {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
@@ -99,14 +120,15 @@ def start_services(persistent: bool) -> dict[str, str]:
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}/",
         "LAMBDA_RIE": str(RIE) if RIE else "",
     }
-    create_secret(env, {
+    secret = {
         "mongodbUri": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
         "jwtSecret": secrets.token_urlsafe(48),
         # localstripe accepts any key; these only have Stripe's shape.
         "stripeSecretKey": "sk_test_local",
         "stripeWebhookSecret": "whsec_" + secrets.token_hex(16),
-    })
-    return env
+    }
+    create_secret(env, secret)
+    return Services(env, secret)
 
 
 def create_secret(env: dict[str, str], value: dict[str, str]) -> None:
@@ -117,7 +139,6 @@ def create_secret(env: dict[str, str], value: dict[str, str]) -> None:
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     client.create_secret(Name=env["APP_SECRET_ID"], SecretString=json.dumps(value))
-    SECRET.update(value)
 
 
 def cargo(args: list[str], env: dict[str, str]) -> int:
@@ -190,23 +211,16 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
-def serve(env: dict[str, str], email: str, password: str) -> int:
+def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:
     """The whole API at API_PORT through `cargo lambda watch`, which routes
     by the [workspace.metadata.lambda.watch.router] table in Cargo.toml."""
     port = os.environ.get("API_PORT", "9000")
-    watch = subprocess.Popen(
+    watch = procs.spawn(
         [str(BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", port],
-        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+        cwd=ROOT, env={**os.environ, **env},
     )
-    processes.append(watch)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and watch.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
+    wait_for_port(int(port), 120, alive=lambda: watch.poll() is None)
     print(f"\nThe API is at {url} (functions compile on their first request).")
     print(f"Admin: {email} / {password}")
     print("Ctrl-C stops everything.\n", flush=True)
@@ -219,22 +233,21 @@ def main() -> int:
     mode = parser.parse_args().mode
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        env = start_services(persistent=mode == "serve")
-        if mode == "test":
-            return run_tests(env)
-        if mode == "serve":
-            return serve(env, *seed_admin(env))
-        print("\nLocal services are up. In another shell:\n")
-        for key, value in env.items():
-            print(f"export {key}={value}")
-        print("\nCtrl-C stops them.", flush=True)
-        while all(proc.poll() is None for proc in processes):
-            time.sleep(1)
-        return 1
+        with Processes() as procs:
+            env = start_services(procs, persistent=mode == "serve").env
+            if mode == "test":
+                return run_tests(env)
+            if mode == "serve":
+                return serve(procs, env, *seed_admin(env))
+            print("\nLocal services are up. In another shell:\n")
+            for key, value in env.items():
+                print(f"export {key}={value}")
+            print("\nCtrl-C stops them.", flush=True)
+            while procs.all_alive():
+                time.sleep(1)
+            return 1
     except KeyboardInterrupt:
         return 0
-    finally:
-        stop_all()
 
 
 if __name__ == "__main__":

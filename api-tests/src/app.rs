@@ -4,13 +4,11 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::{
     config::{PaymentSettings, Settings},
-    db,
-    domain::Email,
+    domain::{Currency, Email, Price},
     http::ApiError,
     lambda::answer,
     secrets::AppSecret,
-    users::Role,
-    AppState, PaymentsState,
+    store, users, AppState, PaymentsState,
 };
 
 use crate::{service_env, services::HOW_TO_START, unique, Event};
@@ -55,7 +53,7 @@ impl TestApp {
 
     pub async fn with(settings: Settings, secret: AppSecret) -> Self {
         let app = Self::build(settings, secret).await;
-        db::ensure_indexes(&app.state.db)
+        store::migrate(&app.state.db)
             .await
             .unwrap_or_else(|err| panic!("MongoDB (nx-27017) is not reachable: {err}. {HOW_TO_START}"));
         app
@@ -76,8 +74,7 @@ impl TestApp {
     async fn build_with_stripe(settings: Settings, secret: AppSecret, stripe_api_base: &str) -> Self {
         let product = PaymentSettings {
             stripe_api_base: format!("{}/", stripe_api_base.trim_end_matches('/')),
-            amount: 2000,
-            currency: "usd".into(),
+            price: Price { amount: 2000, currency: Currency::parse("usd").expect("a currency") },
         };
         let payments = PaymentsState::build(settings, product, &secret).await.expect("the test secret is valid");
         let payments: &'static PaymentsState = Box::leak(Box::new(payments));
@@ -189,7 +186,7 @@ impl TestApp {
     pub async fn admin(&self) -> TestUser {
         let user = self.signed_up().await;
         let email = Email::parse(&user.email).expect("a valid email");
-        self.state.users().set_role(&email, Role::Admin).await.expect("promoting").expect("the user exists");
+        users::promote(&self.state.users, &email).await.expect("promoting the user");
         user
     }
 }

@@ -120,7 +120,7 @@ fn all_twelve_functions_answer_their_event_files() {
     let token = body["access_token"].as_str().unwrap().to_owned();
     let me = app.state.tokens.verify(&token).unwrap().to_string();
     let email = shared::domain::Email::parse("aturing@example.com").unwrap();
-    rt.block_on(app.state.users().set_role(&email, shared::users::Role::Admin)).unwrap();
+    rt.block_on(shared::users::promote(&app.state.users, &email)).unwrap();
 
     let (status, ada) = invoke_once(&app, "user-create", &Event::of("user-create").token(&token));
     assert_eq!((status, &ada["email"]), (201, &json!("ada@example.com")), "user-create: {ada}");

@@ -231,10 +231,8 @@ async fn deleting_a_user_keeps_their_payment_records() {
     let user = app.signed_up().await;
     let (_, id, _) = created_payment(&app, &user).await;
     app.delete_user(&user.token, &user.id).await.assert_status(200);
-    let kept = shared::payments::Payments::new(&app.state.db)
-        .owned(shared::domain::UserId::parse(&user.id).unwrap(), &id)
-        .await
-        .unwrap();
+    let owner = shared::domain::UserId::parse(&user.id).unwrap();
+    let kept = app.payments.payments.owned(owner, &shared::domain::PaymentIntentId::parse(&id).unwrap()).await.unwrap();
     assert!(kept.is_some(), "the payment record outlives the user");
 }
 

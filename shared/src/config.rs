@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::domain::{Currency, Price};
+
 /// Why a cold start could not complete. Each message names what is missing
 /// or wrong and never contains a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +47,8 @@ impl Settings {
 pub struct PaymentSettings {
     /// Ends with `/`; async-stripe appends `v1/...`.
     pub stripe_api_base: String,
-    /// In the currency's smallest unit (cents). Never taken from a request.
-    pub amount: i64,
-    pub currency: String,
+    /// The product's price. Never taken from a request.
+    pub price: Price,
 }
 
 impl PaymentSettings {
@@ -56,17 +57,13 @@ impl PaymentSettings {
         if !base.ends_with('/') {
             base.push('/');
         }
-        let currency = optional("PAYMENT_CURRENCY").unwrap_or_else(|| "usd".to_owned()).to_lowercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
-            return Err(ConfigError::InvalidEnv {
-                name: "PAYMENT_CURRENCY",
-                why: format!("expected an ISO currency code, got {currency:?}"),
-            });
-        }
+        let raw = optional("PAYMENT_CURRENCY").unwrap_or_else(|| "usd".to_owned());
+        let currency = Currency::parse(&raw)
+            .map_err(|why| ConfigError::InvalidEnv { name: "PAYMENT_CURRENCY", why: format!("{why}, got {raw:?}") })?;
         let amount = parsed("PAYMENT_AMOUNT", 2000)?;
         let amount = i64::try_from(amount)
             .map_err(|_| ConfigError::InvalidEnv { name: "PAYMENT_AMOUNT", why: "too large".into() })?;
-        Ok(Self { stripe_api_base: base, amount, currency })
+        Ok(Self { stripe_api_base: base, price: Price { amount, currency } })
     }
 }
 

@@ -5,6 +5,7 @@ use std::{future::Future, time::Instant};
 use lambda_http::{service_fn, Body, Request, Response};
 
 use crate::{config::ConfigError, http::ApiError, telemetry};
+use std::error::Error;
 
 /// Sets up logging, builds the per-container state once, then serves
 /// invocations with `handler` until the container is retired. A state that
@@ -46,8 +47,10 @@ where
     let response = match handler(state, req).await {
         Ok(response) => response,
         Err(err) => {
-            if let ApiError::Internal(detail) = &err {
-                tracing::error!(%detail, "internal error");
+            if err.status().is_server_error() {
+                // The client sees a message; the log gets every cause.
+                let cause = err.source().map(telemetry::chain).unwrap_or_default();
+                tracing::error!(status = err.status().as_u16(), message = %err, %cause, "request failed");
             }
             err.into_response()
         }

@@ -1,19 +1,23 @@
 //! The library every Lambda function of the payments API links.
 //!
-//! One module per concept: `config` and `secrets` (read once per cold start),
-//! `state` (what a container keeps), `db`, `auth`, `domain` (values valid by
-//! construction), `users`, and `http` (the edge: parsing requests, JSON
-//! answers, the error type).
+//! Layers, each depending only on those below it:
+//!
+//! - `http` (with the `lambda` bridge): the edge, the only place that knows
+//!   requests, our JSON names and status codes;
+//! - `users`, `payments`, `auth`: the application, taking narrow dependencies;
+//! - `store` (MongoDB) and `stripe` (the gateway), each with its own error;
+//! - `domain`: values valid by construction and the payment state machine;
+//! - `config`, `secrets`, `state`, `telemetry`: read once per cold start.
 
 pub mod auth;
 pub mod config;
-pub mod db;
 pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod payments;
 pub mod secrets;
 pub mod state;
+pub mod store;
 pub mod stripe;
 pub mod telemetry;
 pub mod users;

@@ -6,15 +6,16 @@ use mongodb::Database;
 use crate::{
     auth::Tokens,
     config::{ConfigError, PaymentSettings, Settings},
-    db,
+    payments::Ledger,
     secrets::AppSecret,
-    stripe::Stripe,
-    users::Users,
+    store::{self, Payments, Users},
+    stripe::Gateway,
 };
 
 pub struct AppState {
     pub settings: Settings,
     pub db: Database,
+    pub users: Users,
     pub tokens: Tokens,
 }
 
@@ -27,21 +28,17 @@ impl AppState {
     }
 
     pub async fn build(settings: Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
-        let db = db::connect(&secret.mongodb_uri, &settings.database).await?;
+        let db = store::connect(&secret.mongodb_uri, &settings.database).await?;
         let tokens = Tokens::new(&secret.jwt_secret, settings.jwt_ttl);
-        Ok(Self { settings, db, tokens })
-    }
-
-    pub fn users(&self) -> Users {
-        Users::new(&self.db)
+        Ok(Self { settings, users: Users::new(&db), db, tokens })
     }
 }
 
 /// What the payment functions keep: the common state plus Stripe.
 pub struct PaymentsState {
     pub app: AppState,
-    pub stripe: Stripe,
-    pub product: PaymentSettings,
+    pub payments: Payments,
+    pub stripe: Gateway,
     pub webhook_secret: String,
 }
 
@@ -66,9 +63,14 @@ impl PaymentsState {
             .collect();
             return Err(ConfigError::SecretIncomplete { id: settings.secret_id.clone(), keys: missing.join(", ") });
         };
-        let stripe = Stripe::new(stripe_key, &product.stripe_api_base)?;
+        let stripe = Gateway::new(stripe_key, &product.stripe_api_base, &product.price)?;
         let webhook_secret = webhook_secret.clone();
         let app = AppState::build(settings, secret).await?;
-        Ok(Self { app, stripe, product, webhook_secret })
+        Ok(Self { payments: Payments::new(&app.db), app, stripe, webhook_secret })
+    }
+
+    /// The narrow view the payment steps take.
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger { payments: &self.payments, users: &self.app.users, stripe: &self.stripe }
     }
 }

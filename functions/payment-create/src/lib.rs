@@ -2,14 +2,12 @@
 //! key: the same user and cuid always get the same PaymentIntent back.
 
 use shared::{
-    auth::authenticate,
-    domain::Cuid,
-    http::{created, ApiError, Body, JsonObject, Request, Response},
+    http::{authenticate, created, dto, views::PaymentCreatedDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
-    let cuid = JsonObject::from_request(&req, &["cuid"])?.required("cuid", Cuid::parse)?;
-    created(&payments::create(state, &caller.user, &cuid).await?)
+    let cuid = dto::new_payment(&req)?;
+    created(&PaymentCreatedDto::from(payments::create(state.ledger(), &caller.user, cuid).await?))
 }

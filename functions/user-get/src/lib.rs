@@ -1,17 +1,14 @@
 //! GET /user/{id} — a user reads their own record; an admin reads anyone's.
 
 use shared::{
-    auth::authenticate,
     domain::UserId,
-    http::{ok, path_param_as, ApiError, Body, Request, Response},
-    users::UserDto,
-    AppState,
+    http::{authenticate, ok, path_param_as, views::UserDto, ApiError, Body, Request, Response},
+    users, AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     caller.require_self_or_admin(id)?;
-    let user = state.users().get(id).await?.ok_or(ApiError::NotFound("User not found."))?;
-    ok(&UserDto::from(user))
+    ok(&UserDto::from(users::get(&state.users, &caller, id).await?))
 }

@@ -1,25 +1,22 @@
 //! Password hashing: argon2id with OWASP's recommended parameters
 //! (m = 19 MiB, t = 2, p = 1).
 
-use std::{fmt, sync::OnceLock};
+use std::sync::OnceLock;
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash as Phc, SaltString},
     Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
 };
-use serde::{Deserialize, Serialize};
 
-use crate::{domain::Password, http::ApiError};
+use crate::domain::{Password, PasswordHash};
 
-/// A stored argon2 hash in PHC string form. Never leaves the service.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PasswordHash(String);
-
-impl fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordHash(<redacted>)")
-    }
+/// Hashing failed: argon2 refused, or its worker thread died.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("argon2 could not hash the password: {0}")]
+    Argon2(argon2::password_hash::Error),
+    #[error("the hashing task did not finish")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 fn argon2() -> Argon2<'static> {
@@ -28,17 +25,16 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Hashes off the async executor: ~20 ms of CPU per call.
-pub async fn hash(password: &Password) -> Result<PasswordHash, ApiError> {
+pub async fn hash(password: &Password) -> Result<PasswordHash, HashError> {
     let password = password.clone();
-    tokio::task::spawn_blocking(move || {
+    let phc = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|phc| PasswordHash(phc.to_string()))
-            .map_err(|err| ApiError::Internal(format!("password hashing failed: {err}")))
+        argon2().hash_password(password.expose().as_bytes(), &salt).map(|phc| phc.to_string())
     })
     .await
-    .map_err(|err| ApiError::Internal(format!("password hashing task failed: {err}")))?
+    .map_err(HashError::Task)?
+    .map_err(HashError::Argon2)?;
+    PasswordHash::parse(&phc).map_err(|_| HashError::Argon2(argon2::password_hash::Error::PhcStringField))
 }
 
 /// Checks a password against a stored hash. `None` (no such user) still
@@ -47,7 +43,7 @@ pub async fn hash(password: &Password) -> Result<PasswordHash, ApiError> {
 pub async fn verify(password: &Password, stored: Option<&PasswordHash>) -> bool {
     static DECOY: OnceLock<String> = OnceLock::new();
     let password = password.clone();
-    let stored = stored.map(|hash| hash.0.clone());
+    let stored = stored.map(|hash| hash.as_phc().to_owned());
     let known = stored.is_some();
     tokio::task::spawn_blocking(move || {
         let phc = stored.unwrap_or_else(|| {
@@ -81,7 +77,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters() {
         let hash = hash(&Password::parse("correct horse battery").unwrap()).await.unwrap();
-        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.0);
+        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_phc());
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::{domain::UserId, http::ApiError};
+use crate::domain::UserId;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -21,7 +21,16 @@ pub struct Tokens {
     ttl: Duration,
 }
 
-const INVALID: ApiError = ApiError::Unauthorized("Invalid or expired token.");
+/// A token that is malformed, wrongly signed, of another algorithm, expired
+/// or naming no valid user id. Which of these is not told.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid or expired token")]
+pub struct InvalidToken;
+
+/// Signing failed (a key jsonwebtoken cannot use).
+#[derive(Debug, thiserror::Error)]
+#[error("the access token could not be signed")]
+pub struct SigningFailed(#[source] jsonwebtoken::errors::Error);
 
 impl Tokens {
     pub fn new(secret: &str, ttl: Duration) -> Self {
@@ -38,17 +47,16 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, user: UserId) -> Result<String, ApiError> {
+    pub fn issue(&self, user: UserId) -> Result<String, SigningFailed> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let claims = Claims { sub: user.to_string(), iat: now, exp: now + self.ttl.as_secs() };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|err| ApiError::Internal(format!("token signing failed: {err}")))
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(SigningFailed)
     }
 
     /// The user a valid token was issued to.
-    pub fn verify(&self, token: &str) -> Result<UserId, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| INVALID)?;
-        UserId::parse(&data.claims.sub).map_err(|_| INVALID)
+    pub fn verify(&self, token: &str) -> Result<UserId, InvalidToken> {
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| InvalidToken)?;
+        UserId::parse(&data.claims.sub).map_err(|_| InvalidToken)
     }
 }
 

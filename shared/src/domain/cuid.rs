@@ -2,7 +2,8 @@ use super::Invalid;
 
 /// A client-chosen idempotency key in cuid/cuid2 form: a lowercase letter,
 /// then lowercase letters and digits, 7–32 characters in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Cuid(String);
 
 impl Cuid {
@@ -21,6 +22,8 @@ impl Cuid {
         &self.0
     }
 }
+
+super::string_value!(Cuid);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,8 @@ const MAX_LOCAL_LEN: usize = 64;
 
 /// An email address, trimmed and case-folded so that one mailbox has one
 /// spelling (the unique index relies on that).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
@@ -38,6 +39,8 @@ impl Email {
         &self.0
     }
 }
+
+super::string_value!(Email);
 
 #[cfg(test)]
 mod tests {

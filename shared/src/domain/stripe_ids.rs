@@ -13,7 +13,8 @@ fn stripe_id(raw: &str, prefix: &str) -> bool {
 macro_rules! stripe_id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $refusal:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
@@ -29,6 +30,8 @@ macro_rules! stripe_id_type {
                 &self.0
             }
         }
+
+        super::string_value!($name);
     };
 }
 
@@ -44,6 +47,27 @@ stripe_id_type!(
     /// A Stripe PaymentMethod id, `pm_…`.
     PaymentMethodId, "pm_", "must be a Stripe PaymentMethod id (pm_...)"
 );
+
+/// The secret Stripe.js confirms a PaymentIntent with, handed to its owner
+/// only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
 
 #[cfg(test)]
 mod tests {

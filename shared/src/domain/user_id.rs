@@ -5,10 +5,16 @@ use mongodb::bson::oid::ObjectId;
 use super::Invalid;
 
 /// A user's id: a MongoDB ObjectId, shown to clients as 24 hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(from = "ObjectId", into = "ObjectId")]
 pub struct UserId(ObjectId);
 
 impl UserId {
+    /// A fresh id for a new user.
+    pub fn generate() -> Self {
+        Self(ObjectId::new())
+    }
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let well_formed = raw.len() == 24 && raw.bytes().all(|b| b.is_ascii_hexdigit());
         match well_formed.then(|| ObjectId::parse_str(raw)) {
@@ -25,6 +31,12 @@ impl UserId {
 impl From<ObjectId> for UserId {
     fn from(oid: ObjectId) -> Self {
         Self(oid)
+    }
+}
+
+impl From<UserId> for ObjectId {
+    fn from(id: UserId) -> Self {
+        id.0
     }
 }
 

@@ -4,7 +4,8 @@ pub const MAX_LEN: usize = 100;
 
 /// A display name: trimmed, non-empty, at most 100 characters, no control
 /// characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct UserName(String);
 
 impl UserName {
@@ -26,6 +27,8 @@ impl UserName {
         &self.0
     }
 }
+
+super::string_value!(UserName);
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,12 @@
-use http::StatusCode;
+use http::{header::RETRY_AFTER, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
+/// Why something failed below the edge; logged with its whole chain, never sent.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// Every way a request can fail, each with the status it answers. Messages
-/// are written for the client; anything internal is logged, never sent.
+/// are written for the client; causes are logged, never sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -20,18 +23,29 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("Request body is larger than {0} bytes.")]
     PayloadTooLarge(usize),
+    /// A dependency (Stripe) failed or answered what we cannot use.
     #[error("{0}")]
-    BadGateway(String),
-    #[error("{0}")]
-    ServiceUnavailable(&'static str),
-    /// A fault of ours. The detail goes to the log only.
+    BadGateway(&'static str, #[source] Cause),
+    /// Worth retrying after `retry_after` seconds.
+    #[error("{message}")]
+    ServiceUnavailable {
+        message: &'static str,
+        retry_after: u32,
+        #[source]
+        cause: Cause,
+    },
+    /// A fault of ours.
     #[error("Internal server error.")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 impl ApiError {
     pub fn field(name: &str, problem: impl std::fmt::Display) -> Self {
         Self::BadRequest(format!("{name} {problem}"))
+    }
+
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
     }
 
     pub fn status(&self) -> StatusCode {
@@ -43,8 +57,8 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(..) => StatusCode::BAD_GATEWAY,
+            Self::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -58,7 +72,11 @@ impl ApiError {
             "message": self.to_string(),
             "error": status.canonical_reason().unwrap_or("Error"),
         });
-        super::json(status, &body)
+        let mut response = super::json(status, &body);
+        if let Self::ServiceUnavailable { retry_after, .. } = self {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
     }
 }
 
@@ -84,5 +102,11 @@ mod tests {
         let body = body_of(ApiError::Internal("connection string mongodb://u:p@h".into()));
         assert_eq!(body["message"], "Internal server error.");
         assert_eq!(body["statusCode"], 500);
+    }
+
+    #[test]
+    fn a_503_says_when_to_retry() {
+        let error = ApiError::ServiceUnavailable { message: "Busy.", retry_after: 2, cause: "busy".into() };
+        assert_eq!(error.into_response().headers()[RETRY_AFTER], "2");
     }
 }

@@ -1,13 +1,22 @@
-//! The HTTP edge: reading API Gateway requests and writing JSON answers.
+//! The HTTP edge, and the only module that knows requests, our JSON field
+//! names and our status codes: request parsing, authentication from a
+//! request, response bodies, and what every layer's error answers.
 
+mod authenticate;
 mod body;
+pub mod dto;
 mod error;
+mod from_layers;
 mod request;
 mod respond;
+pub mod views;
+mod webhook;
 
+pub use authenticate::authenticate;
 pub use body::JsonObject;
-pub use error::ApiError;
+pub use error::{ApiError, Cause};
 pub use request::{bearer_token, path_param, path_param_as, query_param};
 pub use respond::{created, json, ok};
+pub use webhook::{stripe_notification, Notification};
 
 pub use lambda_http::{Body, Request, Response};

@@ -1,44 +1,103 @@
-//! Users: the stored document, what clients see of it, and its collection.
+//! Users: registering, reading, changing and removing accounts, and the
+//! operator's ways to make admins.
 
-mod dto;
-mod store;
+use crate::{
+    auth::{
+        password::{self, HashError},
+        Caller, Denied, SigningFailed, Tokens,
+    },
+    domain::{Email, NewUser, Password, Role, User, UserId, UserName, UserPatch},
+    store::{StoreError, Users},
+};
 
-pub use dto::UserDto;
-pub use store::{NewUser, UserPatch, Users};
-
-use mongodb::bson::{oid::ObjectId, DateTime};
-use serde::{Deserialize, Serialize};
-
-use crate::{auth::password::PasswordHash, domain::UserId};
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    #[default]
-    User,
-    Admin,
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    #[error("no such user")]
+    NotFound,
+    #[error("the email is already registered")]
+    EmailTaken,
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("hashing the password failed")]
+    Hashing(#[from] HashError),
+    #[error(transparent)]
+    Signing(#[from] SigningFailed),
+    #[error("the users store failed")]
+    Store(#[source] StoreError),
 }
 
-/// A user as stored in the `users` collection.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    #[serde(rename = "_id")]
-    pub object_id: ObjectId,
-    pub user_name: String,
-    pub email: String,
-    pub password_hash: PasswordHash,
-    #[serde(default)]
-    pub role: Role,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
-    pub created_at: DateTime,
-    // `updatedAt` is written by every update but never read back: nx-27017
-    // stores a `$set` date as a string (see README, divergences).
-}
-
-impl User {
-    pub fn id(&self) -> UserId {
-        self.object_id.into()
+impl From<StoreError> for UsersError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Duplicate(_) => Self::EmailTaken,
+            other => Self::Store(other),
+        }
     }
+}
+
+/// Opens an account and answers its first access token.
+pub async fn register(users: &Users, tokens: &Tokens, new: NewUser) -> Result<String, UsersError> {
+    let user = create(users, new).await?;
+    Ok(tokens.issue(user.id)?)
+}
+
+/// Stores a new user with the `user` role.
+pub async fn create(users: &Users, new: NewUser) -> Result<User, UsersError> {
+    let user = User {
+        id: UserId::generate(),
+        user_name: new.user_name,
+        email: new.email,
+        password_hash: password::hash(&new.password).await?,
+        role: Role::User,
+        customer_id: None,
+    };
+    users.insert(&user).await?;
+    Ok(user)
+}
+
+/// A user the caller may see (authorised by the caller's check).
+pub async fn get(users: &Users, caller: &Caller, id: UserId) -> Result<User, UsersError> {
+    if caller.id() == id {
+        // Authentication has just read it.
+        return Ok(caller.user.clone());
+    }
+    users.get(id).await?.ok_or(UsersError::NotFound)
+}
+
+pub async fn list(users: &Users) -> Result<Vec<User>, UsersError> {
+    Ok(users.list().await?)
+}
+
+/// Applies a patch; only an admin may set the Stripe customer id.
+pub async fn update(users: &Users, caller: &Caller, id: UserId, patch: UserPatch) -> Result<User, UsersError> {
+    if patch.customer_id.is_some() && !caller.is_admin() {
+        return Err(Denied::CustomerIdIsAdminOnly.into());
+    }
+    users.update(id, &patch).await?.ok_or(UsersError::NotFound)
+}
+
+/// Removes the account; its payment records stay.
+pub async fn delete(users: &Users, id: UserId) -> Result<User, UsersError> {
+    users.delete(id).await?.ok_or(UsersError::NotFound)
+}
+
+/// Makes an existing user an admin.
+pub async fn promote(users: &Users, email: &Email) -> Result<User, UsersError> {
+    users.set_role(email, Role::Admin).await?.ok_or(UsersError::NotFound)
+}
+
+/// Creates the admin, or resets an existing account's password and makes
+/// it admin.
+pub async fn seed_admin(users: &Users, email: &Email, password: &Password) -> Result<User, UsersError> {
+    if users.by_email(email).await?.is_none() {
+        let user_name = UserName::parse("Admin").expect("a valid name");
+        let new = NewUser { user_name, email: email.clone(), password: password.clone() };
+        match create(users, new).await {
+            Ok(_) | Err(UsersError::EmailTaken) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let hash = password::hash(password).await?;
+    users.set_password(email, &hash).await?.ok_or(UsersError::NotFound)?;
+    promote(users, email).await
 }

@@ -7,13 +7,11 @@
 //!
 //! There is deliberately no API for becoming admin.
 
-use std::process::ExitCode;
+use std::{error::Error, process::ExitCode};
 
 use shared::{
-    db,
-    domain::{Email, Password, UserName},
-    users::{NewUser, Role},
-    AppState,
+    domain::{Email, Password},
+    store, telemetry, users, AppState,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -32,37 +30,34 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The error and every cause under it: the operator needs the real reason.
+fn explained(err: impl Error + 'static) -> String {
+    telemetry::chain(&err)
+}
+
 async fn run(args: &[&str]) -> Result<String, String> {
     let usage =
         || "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)".to_owned();
-    let state = AppState::from_env().await.map_err(|err| err.to_string())?;
-    let users = state.users();
+    let state = AppState::from_env().await.map_err(explained)?;
     match args {
         ["migrate"] => {
-            db::ensure_indexes(&state.db).await.map_err(|err| format!("creating indexes failed: {err}"))?;
-            Ok("indexes are in place".into())
+            let migrated = store::migrate(&state.db).await.map_err(explained)?;
+            Ok(format!("indexes are in place; {} payment(s) upgraded", migrated.payments_upgraded))
         }
         ["promote", email] => {
             let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
-            match users.set_role(&email, Role::Admin).await.map_err(|err| err.to_string())? {
-                Some(_) => Ok(format!("{} is now an admin", email.as_str())),
-                None => Err(format!("no user has the email {}", email.as_str())),
+            match users::promote(&state.users, &email).await {
+                Ok(_) => Ok(format!("{email} is now an admin")),
+                Err(users::UsersError::NotFound) => Err(format!("no user has the email {email}")),
+                Err(err) => Err(explained(err)),
             }
         }
         ["seed-admin", email] => {
             let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
             let raw = std::env::var("ADMIN_PASSWORD").map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
             let password = Password::parse(&raw).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
-            if users.by_email(&email).await.map_err(|err| err.to_string())?.is_none() {
-                let user_name = UserName::parse("Admin").map_err(|why| why.to_string())?;
-                users
-                    .create(NewUser { user_name, email: email.clone(), password: password.clone() })
-                    .await
-                    .map_err(|err| err.to_string())?;
-            }
-            users.set_password(&email, &password).await.map_err(|err| err.to_string())?;
-            users.set_role(&email, Role::Admin).await.map_err(|err| err.to_string())?;
-            Ok(format!("{} is an admin", email.as_str()))
+            users::seed_admin(&state.users, &email, &password).await.map_err(explained)?;
+            Ok(format!("{email} is an admin"))
         }
         _ => Err(usage()),
     }

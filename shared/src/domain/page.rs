@@ -1,0 +1,79 @@
+use mongodb::bson::oid::ObjectId;
+
+use super::Invalid;
+
+/// How many items one page holds: 1–100, 20 unless asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub const MAX: u32 = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(Invalid("must be an integer from 1 to 100")),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for PageLimit {
+    fn default() -> Self {
+        Self(20)
+    }
+}
+
+/// Where the next page starts: the last item's record id, handed out as 24
+/// hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(ObjectId);
+
+impl Cursor {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        ObjectId::parse_str(raw).map(Self).map_err(|_| Invalid("must be a cursor from x-next-cursor"))
+    }
+
+    pub fn after(record: ObjectId) -> Self {
+        Self(record)
+    }
+
+    pub fn record(self) -> ObjectId {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_from_one_to_a_hundred_are_accepted() {
+        assert_eq!(PageLimit::parse("1").unwrap().get(), 1);
+        assert_eq!(PageLimit::parse("100").unwrap().get(), 100);
+        assert_eq!(PageLimit::default().get(), 20);
+    }
+
+    #[test]
+    fn other_limits_are_refused() {
+        for raw in ["0", "101", "ten", "-1", ""] {
+            assert!(PageLimit::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let cursor = Cursor::parse("5f9f1c9b9c9c9c9c9c9c9c9c").unwrap();
+        assert_eq!(cursor.to_string(), "5f9f1c9b9c9c9c9c9c9c9c9c");
+        assert!(Cursor::parse("nope").is_err());
+    }
+}

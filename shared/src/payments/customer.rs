@@ -1,0 +1,17 @@
+use super::{Ledger, PaymentsError};
+use crate::domain::{CustomerId, User};
+
+/// The user's Stripe customer, created at their first payment. Concurrent
+/// first payments share one customer (idempotency key per user) and the
+/// conditional update keeps whichever id was saved first.
+pub(super) async fn of(ledger: Ledger<'_>, user: &User) -> Result<CustomerId, PaymentsError> {
+    if let Some(customer) = &user.customer_id {
+        return Ok(customer.clone());
+    }
+    let created = ledger.stripe.create_customer(user.id, &user.email, &user.user_name).await?;
+    if ledger.users.attach_customer(user.id, &created).await? {
+        return Ok(created);
+    }
+    let saved = ledger.users.get(user.id).await?.and_then(|u| u.customer_id);
+    Ok(saved.unwrap_or(created))
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""nx-27017, patched where it differs from MongoDB in ways this API's schema
+meets, and served like the plain `nx-27017` command (same arguments).
+
+    nx27017_launcher.py --host 127.0.0.1 -p 27017 --data-dir memory
+
+Each patch below is headed by the divergence it closes; none knows this
+project's collections or fields. `api-tests/tests/stand_ins.rs` proves each
+one through the Rust driver, the way the functions meet it.
+"""
+
+import sys
+from sqlite3 import IntegrityError
+
+from neosqlite.collection import Collection
+from neosqlite.collection import index_manager
+from neosqlite.collection import sql_translator_unified
+from neosqlite.collection import type_correction
+from neosqlite.collection.query_helper import _sql_query_builder
+import neosqlite.collection.query_helper as query_helper
+from neosqlite.objectid import ObjectId
+from nx_27017.handler import NeoSQLiteHandler
+from nx_27017.nx_27017 import main
+
+
+def _holds_object_id(value) -> bool:
+    if isinstance(value, ObjectId):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_object_id(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_object_id(v) for v in value)
+    return False
+
+
+# 1. A filter on a field other than _id that holds an ObjectId
+#    ({"userId": ObjectId(...)}) matches nothing: the filter's ObjectId is
+#    turned into its hex string, which never equals the stored ObjectId.
+#    MongoDB matches by BSON type and value. Keep the ObjectId and let the
+#    Python tier (which compares ObjectIds as ObjectIds) evaluate it.
+_normalize = type_correction.normalize_id_query_for_db
+
+
+def _normalize_keeping_object_ids(query):
+    if not isinstance(query, dict):
+        return _normalize(query)
+    kept = {k: v for k, v in query.items() if k not in ("_id", "id") and _holds_object_id(v)}
+    normalized = _normalize({k: v for k, v in query.items() if k not in kept})
+    return {**normalized, **kept}
+
+
+for module in (type_correction, query_helper, _sql_query_builder):
+    module.normalize_id_query_for_db = _normalize_keeping_object_ids
+
+def _names_object_id(query) -> bool:
+    return isinstance(query, dict) and any(k != "_id" and _holds_object_id(v) for k, v in query.items())
+
+
+# Both SQL translators answer "use the Python tier" with None.
+_build_where = _sql_query_builder.SqlQueryBuilderMixin._build_simple_where_clause
+_sql_query_builder.SqlQueryBuilderMixin._build_simple_where_clause = (
+    lambda self, query: None if _names_object_id(query) else _build_where(self, query)
+)
+_translate_match = sql_translator_unified.SQLTranslator.translate_match
+sql_translator_unified.SQLTranslator.translate_match = (
+    lambda self, spec, *args, **kwargs: (None, []) if _names_object_id(spec) else _translate_match(self, spec, *args, **kwargs)
+)
+
+
+# 2. findAndModify answers {"value": null} when the update breaks a unique
+#    index: the handler swallows every exception. MongoDB fails the command
+#    with code 11000 (DuplicateKey), as it does for update and insert.
+class _DuplicateKey(BaseException):
+    """Raised past the handler's `except Exception` to reach the wrapper below."""
+
+
+def _reporting_duplicates(method):
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IntegrityError as err:
+            if "UNIQUE" in str(err).upper():
+                raise _DuplicateKey(str(err)) from err
+            raise
+
+    return wrapper
+
+
+for name in ("find_one_and_update", "find_one_and_replace"):
+    setattr(Collection, name, _reporting_duplicates(getattr(Collection, name)))
+
+_handle_command = NeoSQLiteHandler.handle_command
+
+
+def _handle_command_with_duplicates(self, msg):
+    try:
+        return _handle_command(self, msg)
+    except _DuplicateKey as err:
+        return msg["request_id"], {
+            "ok": 0, "code": 11000, "codeName": "DuplicateKey", "errmsg": f"E11000 duplicate key error: {err}",
+        }
+
+
+NeoSQLiteHandler.handle_command = _handle_command_with_duplicates
+
+
+# 3. A compound index that names _id ({userId: 1, _id: -1}) fails with
+#    "JSON path error near '_id'": compound keys are all read from the JSON
+#    document, where single-key indexes read _id from its own column.
+#    MongoDB accepts it. Build it over the _id column, as single keys do.
+_create_index = index_manager.IndexManager.create_index
+
+
+def _create_index_with_id(self, key, *args, **kwargs):
+    if not (isinstance(key, list) and len(key) > 1 and any(k[0] == "_id" for k in key if isinstance(k, tuple))):
+        return _create_index(self, key, *args, **kwargs)
+    unique = kwargs.get("unique", args[2] if len(args) > 2 else False)
+    fields = [k[0] for k in key]
+    prefix = self.jsonb.json_function_prefix
+    columns = ", ".join(
+        index_manager.quote_identifier("_id") if f == "_id"
+        else f"{prefix}_extract(data, '{index_manager.parse_json_path(f)}')"
+        for f in fields
+    )
+    name = f"idx_{self.collection.name}_" + "_".join(fields).replace(".", "_")
+    self.collection.db.execute(
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {index_manager.quote_identifier(name)} "
+        f"ON {index_manager.quote_table_name(self.collection.name)}({columns})"
+    )
+    index_manager._store_index_keys(self.collection.db, name, fields)
+    return name
+
+
+index_manager.IndexManager.create_index = _create_index_with_id
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -67,6 +67,14 @@ sql_translator_unified.SQLTranslator.translate_match = (
 )
 
 
+# 1b. In that Python tier an ObjectId equals its 24-hex-digit string, so
+#     {"owner": ObjectId(x)} also matches documents that stored the string
+#     x. MongoDB compares by BSON type first: an ObjectId equals only an
+#     ObjectId.
+ObjectId.__eq__ = lambda self, other: isinstance(other, ObjectId) and self.binary == other.binary
+ObjectId.__ne__ = lambda self, other: not self.__eq__(other)
+
+
 # 2. findAndModify answers {"value": null} when the update breaks a unique
 #    index: the handler swallows every exception. MongoDB fails the command
 #    with code 11000 (DuplicateKey), as it does for update and insert.

@@ -31,3 +31,11 @@ pub async fn put_secret(value: &serde_json::Value) -> String {
         .unwrap_or_else(|err| panic!("creating a secret in moto: {err:?}. {HOW_TO_START}"));
     id
 }
+
+/// A fresh database on the local MongoDB stand-in, for tests of the stand-in itself.
+pub async fn services_db() -> mongodb::Database {
+    let secret = shared::secrets::AppSecret::fetch(&service_env("APP_SECRET_ID"))
+        .await
+        .unwrap_or_else(|err| panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}"));
+    shared::store::connect(&secret.mongodb_uri, &unique("stand_in_")).await.expect("a valid MongoDB URI")
+}

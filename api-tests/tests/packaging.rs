@@ -66,3 +66,19 @@ fn every_function_crate_is_routed() {
         .collect();
     assert_eq!(routed, crates);
 }
+
+#[test]
+fn every_handler_is_at_most_ten_lines() {
+    for function in template_routes().into_iter().map(|(f, _)| f) {
+        let path = root().join("functions").join(&function).join("src/lib.rs");
+        let source = std::fs::read_to_string(&path).unwrap();
+        let body: Vec<&str> = source
+            .lines()
+            .skip_while(|line| !line.starts_with("pub async fn handle"))
+            .skip(1)
+            .take_while(|line| *line != "}")
+            .collect();
+        assert!(!body.is_empty(), "{function}: no `pub async fn handle` in {}", path.display());
+        assert!(body.len() <= 10, "{function}'s handler is {} lines:\n{}", body.len(), body.join("\n"));
+    }
+}

@@ -1,8 +1,8 @@
 //! The one JSON secret in AWS Secrets Manager that holds every credential.
 //!
 //! The endpoint comes from the standard AWS configuration, so
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` points local runs at an emulator with
-//! no code path of their own.
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` points a function at another endpoint
+//! with no code path of its own.
 
 use std::fmt;
 

@@ -1,0 +1,68 @@
+//! The MongoDB stand-in (nx-27017, through tools/nx27017_launcher.py)
+//! behaves as MongoDB documents where this API's schema depends on it.
+//! Each test is one patch of the launcher.
+
+use api_tests::services_db;
+use futures_util::TryStreamExt;
+use mongodb::{
+    bson::{doc, oid::ObjectId, Document},
+    error::ErrorKind,
+    options::{IndexOptions, ReturnDocument},
+    IndexModel,
+};
+
+#[tokio::test]
+async fn a_filter_on_an_object_id_field_other_than_id_matches_it() {
+    let db = services_db().await;
+    let things = db.collection::<Document>("things");
+    let (owner, other) = (ObjectId::new(), ObjectId::new());
+    things.insert_many([doc! { "owner": owner, "n": 1 }, doc! { "owner": other, "n": 2 }]).await.unwrap();
+    let found: Vec<Document> = things.find(doc! { "owner": owner }).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].get_i32("n").unwrap(), 1);
+    let updated = things.update_one(doc! { "owner": owner, "n": 1 }, doc! { "$set": { "n": 3 } }).await.unwrap();
+    assert_eq!(updated.matched_count, 1, "updates match it too");
+    assert_eq!(
+        things.count_documents(doc! { "owner": owner.to_hex() }).await.unwrap(),
+        0,
+        "a hex string is not an ObjectId"
+    );
+}
+
+#[tokio::test]
+async fn find_one_and_update_reports_a_duplicate_key() {
+    let db = services_db().await;
+    let people = db.collection::<Document>("people");
+    let unique = IndexOptions::builder().unique(true).build();
+    people.create_index(IndexModel::builder().keys(doc! { "email": 1 }).options(unique).build()).await.unwrap();
+    people.insert_one(doc! { "email": "a@example.com" }).await.unwrap();
+    let b = people.insert_one(doc! { "email": "b@example.com" }).await.unwrap().inserted_id;
+    let err = people
+        .find_one_and_update(doc! { "_id": b }, doc! { "$set": { "email": "a@example.com" } })
+        .return_document(ReturnDocument::After)
+        .await
+        .expect_err("MongoDB fails the command with E11000");
+    assert!(matches!(err.kind.as_ref(), ErrorKind::Command(command) if command.code == 11000), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_compound_index_naming_id_is_accepted_and_serves_writes() {
+    let db = services_db().await;
+    let things = db.collection::<Document>("listed");
+    things.create_index(IndexModel::builder().keys(doc! { "owner": 1, "_id": -1 }).build()).await.unwrap();
+    let owner = ObjectId::new();
+    for n in 0..3 {
+        things.insert_one(doc! { "owner": owner, "n": n }).await.unwrap();
+    }
+    let newest: Vec<Document> = things
+        .find(doc! { "owner": owner })
+        .sort(doc! { "_id": -1 })
+        .limit(2)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let ns: Vec<i32> = newest.iter().map(|d| d.get_i32("n").unwrap()).collect();
+    assert_eq!(ns, [2, 1]);
+}

@@ -72,25 +72,80 @@ def _export_event_like_stripe(self, expand=None):
 
 resources.Event._export = _export_event_like_stripe
 
-# Confirm rejects payment_method= with 500 "Not implemented"; Stripe attaches it.
+# Confirm rejects payment_method= with 500 "Not implemented" and client_secret=
+# (what Stripe.js sends) with 400; Stripe attaches the method, checks the
+# secret, and refuses a PaymentIntent in the wrong state with
+# payment_intent_unexpected_state.
 _confirm_intent = resources.PaymentIntent._api_confirm.__func__
+UNEXPECTED_STATE = {"code": "payment_intent_unexpected_state"}
 
 
-def _confirm_with_payment_method(cls, id, payment_method=None, **kwargs):
+def _confirm_with_payment_method(cls, id, payment_method=None, client_secret=None, **kwargs):
+    intent = cls._api_retrieve(id)
+    if client_secret is not None and client_secret != intent.client_secret:
+        raise UserError(400, "The client_secret provided does not match the client_secret associated with the "
+                             "PaymentIntent.", {"param": "client_secret"})
     if payment_method is not None:
-        intent = cls._api_retrieve(id)
         try:
             resources.PaymentMethod._api_retrieve(payment_method)
         except UserError:
             raise UserError(400, f"No such PaymentMethod: '{payment_method}'",
                             {"code": "resource_missing", "param": "payment_method"})
-        if intent.status not in ("requires_payment_method", "requires_confirmation"):
-            raise UserError(400, "This PaymentIntent's status does not allow confirmation.",
-                            {"code": "payment_intent_unexpected_state"})
+    if intent.status not in ("requires_payment_method", "requires_confirmation"):
+        raise UserError(400, "This PaymentIntent's status does not allow confirmation.", dict(UNEXPECTED_STATE))
+    if payment_method is not None:
         intent.payment_method = payment_method
         intent.latest_charge = None
     return _confirm_intent(cls, id, **kwargs)
 
+
+# Cancel refuses a succeeded or canceled PaymentIntent with a bare 400; Stripe
+# says payment_intent_unexpected_state.
+_cancel_intent = resources.PaymentIntent._api_cancel.__func__
+
+
+def _cancel_like_stripe(cls, id, **kwargs):
+    intent = cls._api_retrieve(id)
+    if intent.status in ("succeeded", "canceled", "processing"):
+        raise UserError(400, f"You cannot cancel this PaymentIntent because it has a status of {intent.status}.",
+                        dict(UNEXPECTED_STATE))
+    obj = _cancel_intent(cls, id, **kwargs)
+    resources.schedule_webhook(resources.Event("payment_intent.canceled", obj))
+    return obj
+
+
+resources.PaymentIntent._api_cancel = classmethod(_cancel_like_stripe)
+
+# Refunds may exceed what is left of the charge, fail with a 500 for an
+# intent without a charge, and send no charge.refunded event. Stripe refuses
+# the first two with a 400 and announces each refund.
+_refund_init = resources.Refund.__init__
+
+
+def _refund_like_stripe(self, charge=None, payment_intent=None, amount=None, **kwargs):
+    if payment_intent is not None:
+        intent = resources.PaymentIntent._api_retrieve(payment_intent)
+        if intent.status != "succeeded" or intent.latest_charge is None:
+            raise UserError(400, "This PaymentIntent does not have a successful charge to refund.",
+                            {"param": "payment_intent"})
+        charge_obj = intent.latest_charge
+    else:
+        charge_obj = resources.Charge._api_retrieve(charge) if charge else None
+    if charge_obj is not None:
+        left = charge_obj.amount - charge_obj.amount_refunded
+        if left <= 0:
+            raise UserError(400, f"Charge {charge_obj.id} has already been refunded.",
+                            {"code": "charge_already_refunded"})
+        wanted = resources.try_convert_to_int(amount) if amount is not None else left
+        if isinstance(wanted, int) and wanted > left:
+            raise UserError(400, f"Refund amount ({wanted}) is greater than unrefunded amount on charge ({left}).",
+                            {"param": "amount"})
+    _refund_init(self, charge=charge, payment_intent=payment_intent, amount=amount, **kwargs)
+    if charge_obj is not None:
+        resources.schedule_webhook(resources.Event("charge.refunded", charge_obj))
+
+
+resources.Refund.__init__ = _refund_like_stripe
 
 resources.PaymentIntent._api_confirm = classmethod(_confirm_with_payment_method)
 # Routes are bound from this list when the server module loads, below.
@@ -155,6 +210,33 @@ async def idempotency(request, handler):
         _in_flight.discard(key)
 
 
+# Test-only, not a divergence: POST /_test/answers queues the answer Stripe
+# gives to the next `times` requests whose path or Idempotency-Key contains
+# `match` (an id unique to one test), so tests can meet every kind of answer
+# Stripe documents: declines, 409s, 429s, 5xx, invalid states, and so on.
+_queued: list[dict] = []
+
+
+async def queue_answer(request):
+    form = await request.post()
+    _queued.append({
+        "match": form["match"], "status": int(form["status"]), "times": int(form.get("times", 1)),
+        "error": {key: form[key] for key in ("type", "code", "message", "param", "decline_code") if form.get(key)},
+    })
+    return web.json_response({"queued": True})
+
+
+@web.middleware
+async def queued_answers(request, handler):
+    if not request.path.startswith(("/_config", "/_test")):
+        key = request.headers.get("Idempotency-Key", "")
+        for answer in _queued:
+            if answer["times"] > 0 and (answer["match"] in request.path or answer["match"] in key):
+                answer["times"] -= 1
+                return web.json_response({"error": answer["error"]}, status=answer["status"])
+    return await handler(request)
+
+
 from localstripe import server  # noqa: E402  (binds the routes patched above)
 
 
@@ -163,6 +245,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8420)
     args = parser.parse_args()
     server.app.middlewares.insert(0, idempotency)
+    server.app.middlewares.insert(0, queued_answers)
+    server.app.router.add_post("/_test/answers", queue_answer)
     logging.basicConfig(level=logging.INFO)
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=logging.getLogger("aiohttp.access"))
 

@@ -10,13 +10,14 @@ one through the Rust driver, the way the functions meet it.
 """
 
 import sys
+from datetime import datetime
 from sqlite3 import IntegrityError
 
 from neosqlite.collection import Collection
 from neosqlite.collection import index_manager
 from neosqlite.collection import sql_translator_unified
 from neosqlite.collection import type_correction
-from neosqlite.collection.query_helper import _sql_query_builder
+from neosqlite.collection.query_helper import _sql_query_builder, _sql_updates
 import neosqlite.collection.query_helper as query_helper
 from neosqlite.objectid import ObjectId
 from nx_27017.handler import NeoSQLiteHandler
@@ -140,6 +141,26 @@ def _create_index_with_id(self, key, *args, **kwargs):
 
 
 index_manager.IndexManager.create_index = _create_index_with_id
+
+
+# 4. `$set` of a boolean stores 1 or 0, and of a date its string: the SQL
+#    update tier binds them as SQLite parameters. MongoDB keeps their BSON
+#    types. Send such updates to the Python tier, which writes the document
+#    the way inserts do.
+def _typed(value) -> bool:
+    if isinstance(value, (bool, datetime)):
+        return True
+    if isinstance(value, dict):
+        return any(_typed(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_typed(v) for v in value)
+    return False
+
+
+_can_use_sql_updates = _sql_updates.SqlUpdatesMixin._can_use_sql_updates
+_sql_updates.SqlUpdatesMixin._can_use_sql_updates = (
+    lambda self, spec, *args, **kwargs: not _typed(spec) and _can_use_sql_updates(self, spec, *args, **kwargs)
+)
 
 
 if __name__ == "__main__":

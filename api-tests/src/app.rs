@@ -137,6 +137,15 @@ impl TestApp {
         self.send_payment(payment_get::handle, Event::of("payment-get").token(token).path_id(id)).await
     }
 
+    pub async fn cancel_payment(&self, token: &str, id: &str) -> TestResponse {
+        self.send_payment(payment_cancel::handle, Event::of("payment-cancel").token(token).path_id(id)).await
+    }
+
+    pub async fn refund_payment(&self, token: &str, id: &str, body: Value) -> TestResponse {
+        let event = Event::of("payment-refund").token(token).path_id(id).body(body);
+        self.send_payment(payment_refund::handle, event).await
+    }
+
     pub async fn webhook(&self, payload: &str, signature: &str) -> TestResponse {
         let event = Event::of("payment-webhook").raw_body(payload).header("stripe-signature", signature);
         self.send_payment(payment_webhook::handle, event).await

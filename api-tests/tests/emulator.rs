@@ -109,7 +109,7 @@ fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json
 }
 
 #[test]
-fn all_twelve_functions_answer_their_event_files() {
+fn all_fourteen_functions_answer_their_event_files() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
 
@@ -143,6 +143,13 @@ fn all_twelve_functions_answer_their_event_files() {
     assert_eq!((status, &body["id"]), (200, &json!(intent)), "payment-get: {body}");
     let (status, body) = invoke_once(&app, "payment-list", &Event::of("payment-list").token(&token));
     assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(1)), "payment-list: {body}");
+    let refund = Event::of("payment-refund").token(&token).path_id(&intent);
+    let (status, body) = invoke_once(&app, "payment-refund", &refund);
+    assert_eq!((status, &body["amount"]), (201, &json!(500)), "payment-refund: {body}");
+    let second = rt.block_on(app.create_payment(&token, "cjld2cjxh0001qzrmn831i7rn")).body["id"].clone();
+    let cancel = Event::of("payment-cancel").token(&token).path_id(second.as_str().unwrap());
+    let (status, body) = invoke_once(&app, "payment-cancel", &cancel);
+    assert_eq!((status, &body["status"]), (201, &json!("canceled")), "payment-cancel: {body}");
 
     let mut stripe_event: serde_json::Value =
         serde_json::from_str(Event::of("payment-webhook").json()["body"].as_str().unwrap()).unwrap();

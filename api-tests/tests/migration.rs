@@ -31,7 +31,10 @@ async fn migrate_upgrades_payments_written_with_hex_string_user_ids() {
     listed.assert_status(200);
     assert_eq!(
         listed.body,
-        json!([{ "id": "pi_legacyPayment1", "amount": 2000, "currency": "usd", "status": "succeeded", "paymentMethod": "pm_card_visa" }])
+        json!([{
+            "id": "pi_legacyPayment1", "amount": 2000, "currency": "usd", "status": "succeeded",
+            "paymentMethod": "pm_card_visa", "amountRefunded": 0
+        }])
     );
     let stored = payments.find_one(doc! { "intentId": "pi_legacyPayment1" }).await.unwrap().unwrap();
     assert_eq!(stored.get_object_id("userId").unwrap().to_hex(), user.id);

@@ -100,7 +100,10 @@ async fn confirming_with_a_good_card_succeeds() {
     response.assert_status(201);
     assert_eq!(
         response.body,
-        json!({ "id": id, "amount": 2000, "currency": "usd", "status": "succeeded", "paymentMethod": "pm_card_visa" })
+        json!({
+            "id": id, "amount": 2000, "currency": "usd", "status": "succeeded", "paymentMethod": "pm_card_visa",
+            "amountRefunded": 0
+        })
     );
     let listed = app.list_payments(&user.token, &[]).await;
     assert_eq!(listed.body[0]["status"], json!("succeeded"));

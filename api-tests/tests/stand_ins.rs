@@ -66,3 +66,15 @@ async fn a_compound_index_naming_id_is_accepted_and_serves_writes() {
     let ns: Vec<i32> = newest.iter().map(|d| d.get_i32("n").unwrap()).collect();
     assert_eq!(ns, [2, 1]);
 }
+
+#[tokio::test]
+async fn set_keeps_booleans_and_dates_as_their_bson_types() {
+    let db = services_db().await;
+    let things = db.collection::<Document>("typed");
+    let id = things.insert_one(doc! { "flag": true }).await.unwrap().inserted_id;
+    let when = mongodb::bson::DateTime::from_millis(1_795_521_600_000);
+    things.update_one(doc! { "_id": id.clone() }, doc! { "$set": { "flag": false, "at": when } }).await.unwrap();
+    let stored = things.find_one(doc! { "_id": id }).await.unwrap().unwrap();
+    assert_eq!(stored.get_bool("flag"), Ok(false), "{stored:?}");
+    assert_eq!(stored.get_datetime("at"), Ok(&when), "{stored:?}");
+}

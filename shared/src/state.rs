@@ -8,7 +8,7 @@ use crate::{
     config::{ConfigError, PaymentSettings, Settings},
     payments::Ledger,
     secrets::AppSecret,
-    store::{self, Payments, Users},
+    store::{self, Payments, Refunds, Users},
     stripe::Gateway,
 };
 
@@ -38,6 +38,7 @@ impl AppState {
 pub struct PaymentsState {
     pub app: AppState,
     pub payments: Payments,
+    pub refunds: Refunds,
     pub stripe: Gateway,
     pub webhook_secret: String,
 }
@@ -66,11 +67,11 @@ impl PaymentsState {
         let stripe = Gateway::new(stripe_key, &product.stripe_api_base, &product.price)?;
         let webhook_secret = webhook_secret.clone();
         let app = AppState::build(settings, secret).await?;
-        Ok(Self { payments: Payments::new(&app.db), app, stripe, webhook_secret })
+        Ok(Self { payments: Payments::new(&app.db), refunds: Refunds::new(&app.db), app, stripe, webhook_secret })
     }
 
     /// The narrow view the payment steps take.
     pub fn ledger(&self) -> Ledger<'_> {
-        Ledger { payments: &self.payments, users: &self.app.users, stripe: &self.stripe }
+        Ledger { payments: &self.payments, refunds: &self.refunds, users: &self.app.users, stripe: &self.stripe }
     }
 }

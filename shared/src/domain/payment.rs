@@ -15,6 +15,10 @@ pub struct Payment {
     pub currency: Currency,
     pub status: PaymentStatus,
     pub payment_method: Option<PaymentMethodId>,
+    /// What has been refunded so far, in the same unit as `amount`.
+    pub amount_refunded: i64,
+    /// Whether the charge has been disputed by the cardholder.
+    pub disputed: bool,
 }
 
 /// What Stripe says about a PaymentIntent right now.
@@ -26,8 +30,21 @@ pub struct Intent {
     pub status: PaymentStatus,
     pub payment_method: Option<PaymentMethodId>,
     pub client_secret: Option<ClientSecret>,
+    /// From the latest charge; 0 and false until there is one (or when
+    /// Stripe's answer did not include it).
+    pub amount_refunded: i64,
+    pub disputed: bool,
     /// `userId` and `cuid` from the intent's metadata, when it has both.
     pub owner: Option<(UserId, Cuid)>,
+}
+
+impl Intent {
+    /// Whether a refund of `amount` (everything left when `None`) fits what
+    /// is left of the payment.
+    pub fn refundable(&self, amount: Option<i64>) -> bool {
+        let left = self.amount - self.amount_refunded;
+        self.status == PaymentStatus::Succeeded && left > 0 && amount.is_none_or(|wanted| wanted <= left)
+    }
 }
 
 impl Payment {
@@ -42,6 +59,8 @@ impl Payment {
             currency: intent.currency.clone(),
             status: intent.status,
             payment_method: intent.payment_method.clone(),
+            amount_refunded: intent.amount_refunded,
+            disputed: intent.disputed,
         }
     }
 }

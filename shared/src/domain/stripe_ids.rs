@@ -44,6 +44,10 @@ stripe_id_type!(
     PaymentIntentId, "pi_", "must be a Stripe PaymentIntent id (pi_...)"
 );
 stripe_id_type!(
+    /// A Stripe Refund id, `re_…`.
+    RefundId, "re_", "must be a Stripe Refund id (re_...)"
+);
+stripe_id_type!(
     /// A Stripe PaymentMethod id, `pm_…`.
     PaymentMethodId, "pm_", "must be a Stripe PaymentMethod id (pm_...)"
 );

@@ -59,6 +59,25 @@ impl JsonObject {
     }
 }
 
+impl JsonObject {
+    /// A field that may be absent; if present it must be an integer, then
+    /// parsed into a domain type.
+    pub fn optional_integer<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(i64) -> Result<T, Invalid>,
+    ) -> Result<Option<T>, ApiError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) => match number.as_i64() {
+                Some(value) => parse(value).map(Some).map_err(|why| ApiError::field(name, why)),
+                None => Err(ApiError::field(name, "must be an integer")),
+            },
+            Some(_) => Err(ApiError::field(name, "must be an integer")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@
 use super::{query_param, ApiError, JsonObject, Request};
 use crate::{
     domain::{
-        Cuid, Cursor, CustomerId, Email, NewUser, PageLimit, Password, PaymentIntentId, PaymentMethodId, UserName,
-        UserPatch,
+        Cuid, Cursor, CustomerId, Email, NewUser, PageLimit, Password, PaymentIntentId, PaymentMethodId, RefundAmount,
+        UserName, UserPatch,
     },
     payments::Confirmation,
 };
@@ -49,6 +49,14 @@ pub fn confirmation(req: &Request) -> Result<Confirmation, ApiError> {
         intent: body.required("paymentId", PaymentIntentId::parse)?,
         method: body.required("paymentMethodId", PaymentMethodId::parse)?,
     })
+}
+
+/// `{cuid, amount?}`: the refund's idempotency key and how much, in the
+/// currency's smallest unit (everything not yet refunded when absent).
+pub fn refund_request(req: &Request) -> Result<(Cuid, RefundAmount), ApiError> {
+    let body = JsonObject::from_request(req, &["cuid", "amount"])?;
+    let cuid = body.required("cuid", Cuid::parse)?;
+    Ok((cuid, body.optional_integer("amount", RefundAmount::of)?.unwrap_or(RefundAmount::REST)))
 }
 
 /// `?limit=` (1–100, default 20) and `?cursor=` (from `x-next-cursor`).

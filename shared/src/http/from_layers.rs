@@ -4,6 +4,7 @@
 use super::ApiError;
 use crate::{
     auth::{AuthError, Denied, InvalidToken},
+    domain::PaymentStatus,
     payments::PaymentsError,
     store::StoreError,
     stripe::GatewayError,
@@ -74,6 +75,13 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::UnusablePaymentMethod(_) => {
                 Self::field("paymentMethodId", "does not name a usable payment method")
             }
+            PaymentsError::WrongState(status) => Self::Conflict(match status {
+                PaymentStatus::Succeeded => "The payment has already succeeded.",
+                PaymentStatus::Canceled => "The payment has been canceled.",
+                PaymentStatus::Processing => "The payment is being processed.",
+                _ => "The payment has not succeeded.",
+            }),
+            PaymentsError::RefundTooLarge => Self::Conflict("The refund exceeds what is left to refund."),
             PaymentsError::Stripe(stripe) => stripe.into(),
             PaymentsError::Store(store) => store.into(),
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{json, ApiError};
 use crate::{
-    domain::{Intent, Payment, User},
+    domain::{Intent, Payment, Refund, User},
     payments::Applied,
     store::Page,
 };
@@ -52,6 +52,7 @@ pub struct PaymentDto {
     pub currency: String,
     pub status: &'static str,
     pub payment_method: Option<String>,
+    pub amount_refunded: i64,
 }
 
 impl From<Payment> for PaymentDto {
@@ -62,6 +63,7 @@ impl From<Payment> for PaymentDto {
             currency: payment.currency.into(),
             status: payment.status.as_str(),
             payment_method: payment.payment_method.map(String::from),
+            amount_refunded: payment.amount_refunded,
         }
     }
 }
@@ -74,6 +76,7 @@ impl From<&Intent> for PaymentDto {
             currency: intent.currency.to_string(),
             status: intent.status.as_str(),
             payment_method: intent.payment_method.as_ref().map(ToString::to_string),
+            amount_refunded: intent.amount_refunded,
         }
     }
 }
@@ -99,6 +102,20 @@ impl From<Intent> for PaymentCreatedDto {
             payment: PaymentDto::from(&intent),
             client_secret: intent.client_secret.as_ref().map(|secret| secret.expose().to_owned()),
         }
+    }
+}
+
+/// The answer to a refund.
+#[derive(Debug, Serialize)]
+pub struct RefundDto {
+    pub id: String,
+    pub amount: i64,
+    pub status: &'static str,
+}
+
+impl From<Refund> for RefundDto {
+    fn from(refund: Refund) -> Self {
+        Self { id: refund.id.into(), amount: refund.amount, status: refund.status.as_str() }
     }
 }
 

@@ -42,10 +42,20 @@ pub fn stripe_notification(req: &Request, secret: &str) -> Result<Notification, 
         | EventObject::PaymentIntentPaymentFailed(intent)
         | EventObject::PaymentIntentCanceled(intent)
         | EventObject::PaymentIntentProcessing(intent)
-        | EventObject::PaymentIntentRequiresAction(intent) => intent,
+        | EventObject::PaymentIntentRequiresAction(intent) => intent.id.clone(),
+        EventObject::ChargeRefunded(charge) => match &charge.payment_intent {
+            Some(intent) => intent.id().clone(),
+            None => return Ok(Notification::Ignored),
+        },
+        EventObject::ChargeDisputeCreated(dispute) | EventObject::ChargeDisputeClosed(dispute) => {
+            match &dispute.payment_intent {
+                Some(intent) => intent.id().clone(),
+                None => return Ok(Notification::Ignored),
+            }
+        }
         _ => return Ok(Notification::Ignored),
     };
-    match PaymentIntentId::parse(intent.id.as_str()) {
+    match PaymentIntentId::parse(intent.as_str()) {
         Ok(id) => Ok(Notification::Intent(id)),
         Err(why) => {
             tracing::error!(event = %event.id.as_str(), %why, "webhook event names an unreadable intent; acknowledged");

@@ -2,17 +2,21 @@
 //! reading and listing them, and keeping our records in step with Stripe.
 
 mod customer;
+mod refund;
+
+pub use refund::refund;
 
 use crate::{
     domain::{Cuid, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, User, UserId},
-    store::{Page, Payments, Recorded, StoreError, Users},
+    store::{Page, Payments, Recorded, Refunds, StoreError, Users},
     stripe::{Gateway, GatewayError},
 };
 
-/// What the payment steps work with: the two collections and Stripe.
+/// What the payment steps work with: the collections and Stripe.
 #[derive(Clone, Copy)]
 pub struct Ledger<'a> {
     pub payments: &'a Payments,
+    pub refunds: &'a Refunds,
     pub users: &'a Users,
     pub stripe: &'a Gateway,
 }
@@ -27,6 +31,13 @@ pub enum PaymentsError {
     /// The payment method the client named is unknown or unusable.
     #[error("the payment method cannot be used")]
     UnusablePaymentMethod(#[source] GatewayError),
+    /// The payment's state does not allow the action (confirming or
+    /// canceling a payment that is done, refunding one that is not).
+    #[error("the payment is {0} and does not allow this")]
+    WrongState(crate::domain::PaymentStatus),
+    /// The refund asks for more than is left to refund.
+    #[error("the refund exceeds what is left of the payment")]
+    RefundTooLarge,
     #[error(transparent)]
     Stripe(#[from] GatewayError),
     #[error("the payments store failed")]
@@ -56,7 +67,13 @@ pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Inten
         return refreshed(ledger, &existing.intent_id).await;
     }
     let customer = customer::of(ledger, user).await?;
-    let intent = ledger.stripe.create_intent(user.id, &cuid, &customer).await?;
+    let intent = match ledger.stripe.create_intent(user.id, &cuid, &customer).await {
+        Err(GatewayError::NotFound { param: Some(param), .. }) if param == "customer" => {
+            let customer = customer::replace(ledger, user, &customer).await?;
+            ledger.stripe.create_intent(user.id, &cuid, &customer).await?
+        }
+        other => other?,
+    };
     // Written only once Stripe has answered, so a failed attempt leaves
     // nothing behind to block a retry with the same cuid.
     ledger.payments.insert(&Payment::of(user.id, cuid, &intent)).await?;
@@ -77,12 +94,42 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
             ledger.payments.record(&confirmed).await?;
             Ok(confirmed)
         }
+        Err(GatewayError::InvalidState { .. }) => {
+            // Confirmed elsewhere meanwhile (Stripe.js in the browser): report
+            // the payment as it is when nothing was charged by this call.
+            let current = refreshed(ledger, &payment.intent_id).await?;
+            if current.status.awaits_payment_method() {
+                return Err(PaymentsError::WrongState(current.status));
+            }
+            Ok(current)
+        }
         Err(declined @ GatewayError::Declined { .. }) => {
             // Keep the record at whatever status Stripe now reports.
             refreshed(ledger, &payment.intent_id).await?;
             Err(declined.into())
         }
         Err(unusable) if names_payment_method(&unusable) => Err(PaymentsError::UnusablePaymentMethod(unusable)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// POST /payment/{id}/cancel, for the owner only: cancels at Stripe when
+/// Stripe allows it. A payment that succeeded or was canceled already is
+/// refused.
+pub async fn cancel(ledger: Ledger<'_>, user: &User, intent: &PaymentIntentId) -> Result<Intent, PaymentsError> {
+    let payment = owned(ledger, user.id, intent).await?;
+    if payment.status.is_final() {
+        return Err(PaymentsError::WrongState(payment.status));
+    }
+    match ledger.stripe.cancel(&payment.intent_id).await {
+        Ok(canceled) => {
+            ledger.payments.record(&canceled).await?;
+            Ok(canceled)
+        }
+        Err(GatewayError::InvalidState { .. }) => {
+            let current = refreshed(ledger, &payment.intent_id).await?;
+            Err(PaymentsError::WrongState(current.status))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -107,22 +154,42 @@ pub async fn list(
 /// a prompt: the PaymentIntent at Stripe is the truth, and the state
 /// machine keeps a stale answer from moving the record backwards.
 pub async fn notified(ledger: Ledger<'_>, intent: &PaymentIntentId) -> Result<Applied, PaymentsError> {
-    if ledger.payments.by_intent(intent).await?.is_none() {
-        tracing::warn!(%intent, "webhook for a payment this API has no record of");
-        return Ok(Applied::UnknownIntent);
-    }
     let current = ledger.stripe.retrieve(intent).await?;
     Ok(match ledger.payments.record(&current).await? {
         Recorded::Moved(_) => Applied::Moved,
         Recorded::Unchanged(_) => Applied::Unchanged,
-        Recorded::Unknown => Applied::UnknownIntent,
+        Recorded::Unknown => recovered(ledger, &current).await?,
     })
+}
+
+/// An intent we have no record of, though Stripe has it: if its metadata
+/// names one of our users and a cuid, our write after creating it was lost;
+/// record it now, so that cuid returns it.
+async fn recovered(ledger: Ledger<'_>, intent: &Intent) -> Result<Applied, PaymentsError> {
+    let Some((user, cuid)) = intent.owner.clone() else {
+        tracing::warn!(intent = %intent.id, "webhook for a PaymentIntent this API did not create");
+        return Ok(Applied::UnknownIntent);
+    };
+    if ledger.users.get(user).await?.is_none() {
+        tracing::warn!(intent = %intent.id, "webhook for a PaymentIntent of a user this API does not know");
+        return Ok(Applied::UnknownIntent);
+    }
+    let inserted = ledger.payments.insert(&Payment::of(user, cuid, intent)).await?;
+    if inserted {
+        tracing::warn!(intent = %intent.id, "recorded a PaymentIntent whose record was missing");
+    }
+    Ok(if inserted { Applied::Moved } else { Applied::Unchanged })
 }
 
 /// Another user's payment answers exactly like a missing one, so ids
 /// cannot be probed.
 async fn owned(ledger: Ledger<'_>, user: UserId, intent: &PaymentIntentId) -> Result<Payment, PaymentsError> {
     ledger.payments.owned(user, intent).await?.ok_or(PaymentsError::NotFound)
+}
+
+/// Any user's payment: for admins.
+async fn owned_by_anyone(ledger: Ledger<'_>, intent: &PaymentIntentId) -> Result<Payment, PaymentsError> {
+    ledger.payments.by_intent(intent).await?.ok_or(PaymentsError::NotFound)
 }
 
 /// Stripe's current view of the intent, recorded.

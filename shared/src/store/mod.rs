@@ -3,6 +3,7 @@
 
 mod migrate;
 mod payments;
+mod refunds;
 mod users;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use mongodb::{
 
 pub use migrate::{migrate, Migrated};
 pub use payments::{Page, Payments, Recorded};
+pub use refunds::Refunds;
 pub use users::Users;
 
 use crate::{config::ConfigError, telemetry::redacted};

@@ -25,13 +25,29 @@ struct PaymentDocument {
     status: PaymentStatus,
     #[serde(default)]
     payment_method: Option<PaymentMethodId>,
+    #[serde(default)]
+    amount_refunded: i64,
+    #[serde(default)]
+    disputed: bool,
     created_at: DateTime,
 }
 
 impl From<PaymentDocument> for Payment {
     fn from(doc: PaymentDocument) -> Self {
-        let PaymentDocument { record, user_id, cuid, intent_id, amount, currency, status, payment_method, .. } = doc;
-        Self { record, user_id, cuid, intent_id, amount, currency, status, payment_method }
+        let PaymentDocument {
+            record,
+            user_id,
+            cuid,
+            intent_id,
+            amount,
+            currency,
+            status,
+            payment_method,
+            amount_refunded,
+            disputed,
+            created_at: _,
+        } = doc;
+        Self { record, user_id, cuid, intent_id, amount, currency, status, payment_method, amount_refunded, disputed }
     }
 }
 
@@ -89,6 +105,8 @@ impl Payments {
             currency: payment.currency.clone(),
             status: payment.status,
             payment_method: payment.payment_method.clone(),
+            amount_refunded: payment.amount_refunded,
+            disputed: payment.disputed,
             created_at: DateTime::now(),
         };
         match self.0.insert_one(doc).await.map_err(StoreError::from) {
@@ -102,16 +120,22 @@ impl Payments {
     /// where the state machine allows: a stale answer changes nothing.
     pub async fn record(&self, intent: &Intent) -> Result<Recorded, StoreError> {
         let method = intent.payment_method.as_ref().map(PaymentMethodId::as_str);
+        let details =
+            doc! { "paymentMethod": method, "amountRefunded": intent.amount_refunded, "disputed": intent.disputed };
         let predecessors: Vec<&str> = intent.status.predecessors().into_iter().map(PaymentStatus::as_str).collect();
         let moved = doc! { "intentId": intent.id.as_str(), "status": { "$in": predecessors } };
-        let set = doc! { "status": intent.status.as_str(), "paymentMethod": method };
+        let mut set = details.clone();
+        set.insert("status", intent.status.as_str());
         if let Some(payment) = self.set(moved, set, ReturnDocument::After).await? {
             return Ok(Recorded::Moved(payment));
         }
         let same = doc! { "intentId": intent.id.as_str(), "status": intent.status.as_str() };
-        if let Some(mut payment) = self.set(same, doc! { "paymentMethod": method }, ReturnDocument::Before).await? {
-            let changed = payment.payment_method != intent.payment_method;
+        if let Some(mut payment) = self.set(same, details, ReturnDocument::Before).await? {
+            let changed = (&payment.payment_method, payment.amount_refunded, payment.disputed)
+                != (&intent.payment_method, intent.amount_refunded, intent.disputed);
             payment.payment_method = intent.payment_method.clone();
+            payment.amount_refunded = intent.amount_refunded;
+            payment.disputed = intent.disputed;
             return Ok(if changed { Recorded::Moved(payment) } else { Recorded::Unchanged(payment) });
         }
         Ok(match self.one(doc! { "intentId": intent.id.as_str() }).await? {

@@ -110,6 +110,14 @@ impl Users {
         Ok(self.0.update_one(filter, update).await?.modified_count > 0)
     }
 
+    /// Swaps a customer id that Stripe no longer knows for its replacement,
+    /// unless another request did so first; answers whether this one did.
+    pub async fn replace_customer(&self, id: UserId, old: &CustomerId, new: &CustomerId) -> Result<bool, StoreError> {
+        let filter = doc! { "_id": id.object_id(), "customerId": old.as_str() };
+        let update = doc! { "$set": { "customerId": new.as_str(), "updatedAt": DateTime::now() } };
+        Ok(self.0.update_one(filter, update).await?.modified_count > 0)
+    }
+
     /// `$set`s the fields on the one user `filter` matches; the user as it
     /// now is.
     async fn set(&self, filter: Document, mut set: Document) -> Result<Option<User>, StoreError> {

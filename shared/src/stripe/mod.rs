@@ -7,8 +7,9 @@ use std::{collections::HashMap, time::Duration};
 
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::{
-    customer::CreateCustomer,
-    payment_intent::{ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent},
+    customer::{CreateCustomer, DeleteCustomer, UpdateCustomer},
+    payment_intent::{CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent},
+    refund::CreateRefund,
     PaymentIntent,
 };
 use stripe_types::Currency as StripeCurrency;
@@ -19,7 +20,7 @@ use crate::{
     config::ConfigError,
     domain::{
         ClientSecret, Cuid, Currency, CustomerId, Email, Intent, PaymentIntentId, PaymentMethodId, PaymentStatus,
-        Price, UserId, UserName,
+        Price, Refund, RefundAmount, RefundId, RefundStatus, UserId, UserName,
     },
 };
 
@@ -50,19 +51,45 @@ impl Gateway {
     }
 
     /// Creates the user's customer. The idempotency key is the user's id, so
-    /// concurrent first payments get one customer between them.
+    /// concurrent first payments get one customer between them; a customer
+    /// that replaces one deleted at Stripe gets a key of its own.
     pub async fn create_customer(
         &self,
         user: UserId,
         email: &Email,
         name: &UserName,
+        replacing: Option<&CustomerId>,
     ) -> Result<CustomerId, GatewayError> {
         let metadata = HashMap::from([("userId".to_owned(), user.to_string())]);
         let request = CreateCustomer::new().email(email.as_str()).name(name.as_str()).metadata(metadata);
-        let strategy = idempotent(&format!("customer-{user}"));
-        let customer =
-            once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        let key = match replacing {
+            None => format!("customer-{user}"),
+            Some(deleted) => format!("customer-{user}-replacing-{deleted}"),
+        };
+        let strategy = idempotent(&key);
+        let customer = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
         CustomerId::parse(customer.id.as_str()).map_err(|why| GatewayError::Unreadable(format!("customer id {why}")))
+    }
+
+    /// Keeps the customer's email and name those of the user.
+    pub async fn update_customer(
+        &self,
+        customer: &CustomerId,
+        email: &Email,
+        name: &UserName,
+    ) -> Result<(), GatewayError> {
+        let request = UpdateCustomer::new(customer.as_str()).email(email.as_str()).name(name.as_str());
+        retried(|| request.send(&self.client)).await.map(drop)
+    }
+
+    /// Deletes the customer and the personal data Stripe holds with it. One
+    /// that is already gone counts as deleted.
+    pub async fn delete_customer(&self, customer: &CustomerId) -> Result<(), GatewayError> {
+        let request = DeleteCustomer::new(customer.as_str());
+        match retried(|| request.send(&self.client)).await {
+            Ok(_) | Err(GatewayError::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     /// Creates (or, for a (user, cuid) seen before, returns) the PaymentIntent
@@ -76,39 +103,72 @@ impl Gateway {
         let metadata = HashMap::from([("userId".to_owned(), user.to_string()), ("cuid".to_owned(), cuid.to_string())]);
         let request =
             CreatePaymentIntent::new(self.amount, self.currency.clone()).customer(customer.as_str()).metadata(metadata);
-        // Scoped to the user: two users may pick the same cuid.
-        let strategy = idempotent(&format!("payment-{user}-{cuid}"));
-        let intent =
-            once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        // Scoped to the user (two users may pick the same cuid) and to the
+        // customer (one that replaces a deleted customer is a new request).
+        let strategy = idempotent(&format!("payment-{user}-{cuid}-{customer}"));
+        let intent = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
         read_intent(intent)
     }
 
     pub async fn confirm(&self, intent: &PaymentIntentId, method: &PaymentMethodId) -> Result<Intent, GatewayError> {
         let request = ConfirmPaymentIntent::new(intent.as_str()).payment_method(method.as_str());
         let strategy = idempotent(&format!("confirm-{intent}-{method}"));
-        let intent =
-            once_in_flight(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
-        read_intent(intent)
+        read_intent(retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?)
     }
 
+    /// The PaymentIntent now, with its latest charge (for what was refunded
+    /// and whether it is disputed).
     pub async fn retrieve(&self, intent: &PaymentIntentId) -> Result<Intent, GatewayError> {
-        let intent =
-            RetrievePaymentIntent::new(intent.as_str()).send(&self.client).await.map_err(GatewayError::classify)?;
-        read_intent(intent)
+        let request = RetrievePaymentIntent::new(intent.as_str()).expand(vec!["latest_charge".to_owned()]);
+        read_intent(retried(|| request.send(&self.client)).await?)
+    }
+
+    pub async fn cancel(&self, intent: &PaymentIntentId) -> Result<Intent, GatewayError> {
+        let request = CancelPaymentIntent::new(intent.as_str());
+        let strategy = idempotent(&format!("cancel-{intent}"));
+        read_intent(retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?)
+    }
+
+    /// Refunds `amount` of the intent's charge (everything left when not
+    /// given), once per (intent, cuid).
+    pub async fn refund(
+        &self,
+        intent: &PaymentIntentId,
+        cuid: &Cuid,
+        amount: RefundAmount,
+    ) -> Result<Refund, GatewayError> {
+        let mut request = CreateRefund::new().payment_intent(intent.as_str());
+        if let Some(amount) = amount.get() {
+            request = request.amount(amount);
+        }
+        let strategy = idempotent(&format!("refund-{intent}-{cuid}"));
+        let refund = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        let unreadable = |what: &str, why| GatewayError::Unreadable(format!("refund {what} {why}"));
+        Ok(Refund {
+            id: RefundId::parse(refund.id.as_str()).map_err(|why| unreadable("id", why))?,
+            intent_id: intent.clone(),
+            cuid: cuid.clone(),
+            amount: refund.amount,
+            status: RefundStatus::parse(refund.status.as_deref().unwrap_or_default())
+                .map_err(|why| unreadable("status", why))?,
+        })
     }
 }
 
-/// Stripe answers 409 while another request with the same idempotency key
-/// is in flight (concurrent retries of one payment); once that one is done
-/// it replays its answer, so wait and ask again.
-async fn once_in_flight<T, F, Fut>(send: F) -> Result<T, GatewayError>
+/// Sends, and asks again after a pause when Stripe says to: a 409 while
+/// another request with the same idempotency key is in flight (it replays
+/// that one's answer once done), a 429 or a lock timeout. About 2 s in all,
+/// so a retry never outlasts the function; then the caller hears why.
+async fn retried<T, F, Fut>(send: F) -> Result<T, GatewayError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, StripeError>>,
 {
     for backoff_ms in [50, 150, 450, 1350] {
         match send().await.map_err(GatewayError::classify) {
-            Err(GatewayError::KeyInUse) => tokio::time::sleep(Duration::from_millis(backoff_ms)).await,
+            Err(GatewayError::KeyInUse | GatewayError::RateLimited { .. }) => {
+                tokio::time::sleep(Duration::from_millis(backoff_ms)).await
+            }
             other => return other,
         }
     }
@@ -136,6 +196,7 @@ fn read_intent(intent: PaymentIntent) -> Result<Intent, GatewayError> {
         (Some(user), Some(cuid)) => UserId::parse(user).ok().zip(Cuid::parse(cuid).ok()),
         _ => None,
     };
+    let charge = intent.latest_charge.as_ref().and_then(|charge| charge.as_object());
     Ok(Intent {
         id: PaymentIntentId::parse(intent.id.as_str()).map_err(|why| unreadable("id", why))?,
         amount: intent.amount,
@@ -148,6 +209,8 @@ fn read_intent(intent: PaymentIntent) -> Result<Intent, GatewayError> {
             None => None,
         },
         client_secret: intent.client_secret.map(ClientSecret::new),
+        amount_refunded: charge.map_or(0, |c| c.amount_refunded),
+        disputed: charge.is_some_and(|c| c.disputed),
         owner,
     })
 }

@@ -1,0 +1,14 @@
+//! POST /payment/{id}/cancel — the owner cancels a payment that has not
+//! succeeded; answers it, `canceled`. Anyone else's payment is a 404.
+
+use shared::{
+    domain::PaymentIntentId,
+    http::{authenticate, created, path_param_as, views::PaymentDto, ApiError, Body, Request, Response},
+    payments, PaymentsState,
+};
+
+pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.app, &req).await?;
+    let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
+    created(&PaymentDto::from(payments::cancel(state.ledger(), &caller.user, &intent).await?))
+}

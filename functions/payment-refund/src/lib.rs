@@ -1,0 +1,15 @@
+//! POST /payment/{id}/refund — an admin refunds a succeeded payment, all of
+//! what is left or `amount` of it, once per `cuid`.
+
+use shared::{
+    domain::PaymentIntentId,
+    http::{authenticate, created, dto, path_param_as, views::RefundDto, ApiError, Body, Request, Response},
+    payments, PaymentsState,
+};
+
+pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
+    authenticate(&state.app, &req).await?.require_admin()?;
+    let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
+    let (cuid, amount) = dto::refund_request(&req)?;
+    created(&RefundDto::from(payments::refund(state.ledger(), &intent, cuid, amount).await?))
+}

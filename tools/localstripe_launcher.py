@@ -11,6 +11,7 @@ this project's requests: it makes localstripe answer as Stripe documents.
 import argparse
 import json
 import logging
+import re
 
 from aiohttp import web
 
@@ -20,6 +21,33 @@ from localstripe.errors import UserError
 # It pickles its store to /tmp/localstripe.pickle on every change: keep it in memory.
 resources.Store.dump_to_disk = lambda self: None
 resources.Store.try_load_from_disk = lambda self: None
+
+# A missing object is a bare 404 "Not Found"; Stripe says resource_missing,
+# names the parameter, and answers 400 when the object is named in a
+# request's parameters (a PaymentIntent for a deleted customer).
+_retrieve = resources.StripeObject._api_retrieve.__func__
+
+
+def _retrieve_like_stripe(cls, id):
+    try:
+        return _retrieve(cls, id)
+    except UserError as err:
+        if err.code != 404:
+            raise
+        raise UserError(404, f"No such {cls.object}: '{id}'", {"code": "resource_missing", "param": "id"})
+
+
+resources.StripeObject._api_retrieve = classmethod(_retrieve_like_stripe)
+_intent_init = resources.PaymentIntent.__init__
+
+
+def _intent_init_like_stripe(self, *args, customer=None, **kwargs):
+    if customer is not None and resources.store.get("customer:" + str(customer)) is None:
+        raise UserError(400, f"No such customer: '{customer}'", {"code": "resource_missing", "param": "customer"})
+    _intent_init(self, *args, customer=customer, **kwargs)
+
+
+resources.PaymentIntent.__init__ = _intent_init_like_stripe
 
 # PaymentIntents lack fields Stripe always sends; latest_charge is an id
 # unless expanded; last_payment_error has a type.
@@ -116,9 +144,10 @@ def _cancel_like_stripe(cls, id, **kwargs):
 
 resources.PaymentIntent._api_cancel = classmethod(_cancel_like_stripe)
 
-# Refunds may exceed what is left of the charge, fail with a 500 for an
-# intent without a charge, and send no charge.refunded event. Stripe refuses
-# the first two with a 400 and announces each refund.
+# Refunds may exceed what is left of the charge, refund the whole charge when
+# no amount is given, fail with a 500 for an intent without a charge, and
+# send no charge.refunded event. Stripe refuses the first and third with a
+# 400, refunds what is left by default, and announces each refund.
 _refund_init = resources.Refund.__init__
 
 
@@ -140,6 +169,7 @@ def _refund_like_stripe(self, charge=None, payment_intent=None, amount=None, **k
         if isinstance(wanted, int) and wanted > left:
             raise UserError(400, f"Refund amount ({wanted}) is greater than unrefunded amount on charge ({left}).",
                             {"param": "amount"})
+        amount = wanted
     _refund_init(self, charge=charge, payment_intent=payment_intent, amount=amount, **kwargs)
     if charge_obj is not None:
         resources.schedule_webhook(resources.Event("charge.refunded", charge_obj))
@@ -240,10 +270,30 @@ async def queued_answers(request, handler):
 from localstripe import server  # noqa: E402  (binds the routes patched above)
 
 
+# Stripe.js confirms a PaymentIntent in the browser with the publishable key
+# (`key=pk_...` in the form) and the intent's client secret; localstripe
+# accepts a publishable key only for tokens, sources and its own 3-D Secure
+# page, and answers 401.
+_BROWSER_CONFIRM = re.compile(r"^/v1/payment_intents/\w+/confirm$")
+
+
+@web.middleware
+async def publishable_key_confirm(request, handler):
+    if request.path.startswith("/_test/"):
+        return await handler(request)
+    if request.method == "POST" and _BROWSER_CONFIRM.match(request.path) and "Authorization" not in request.headers:
+        form = await request.post()
+        if str(form.get("key", "")).startswith("pk_") and form.get("client_secret"):
+            return await handler(request)
+    return await server.auth_middleware(request, handler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8420)
     args = parser.parse_args()
+    auth = server.app.middlewares.index(server.auth_middleware)
+    server.app.middlewares[auth] = publishable_key_confirm
     server.app.middlewares.insert(0, idempotency)
     server.app.middlewares.insert(0, queued_answers)
     server.app.router.add_post("/_test/answers", queue_answer)

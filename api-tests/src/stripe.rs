@@ -67,6 +67,60 @@ pub fn three_d_secure_card() -> String {
     method["id"].as_str().expect("a payment method id").to_owned()
 }
 
+/// What Stripe.js does in the browser: confirm the PaymentIntent with its
+/// client secret and a card. Answers Stripe's status code and body.
+pub fn confirm_in_browser(intent: &str, client_secret: &str, payment_method: &str) -> (u16, Value) {
+    let form = [("key", "pk_test_local"), ("client_secret", client_secret), ("payment_method", payment_method)];
+    match ureq::post(&url(&format!("payment_intents/{intent}/confirm"))).send_form(&form) {
+        Ok(response) => (response.status(), response.into_json().expect("Stripe answers JSON")),
+        Err(ureq::Error::Status(status, response)) => (status, response.into_json().expect("Stripe answers JSON")),
+        Err(err) => panic!("the Stripe emulator is unreachable: {err}"),
+    }
+}
+
+/// Every successful charge of a PaymentIntent.
+pub fn successful_charges_of(intent: &str) -> Vec<Value> {
+    list_all("charges").into_iter().filter(|c| c["payment_intent"] == intent && c["status"] == "succeeded").collect()
+}
+
+/// Every refund of a PaymentIntent.
+pub fn refunds_of(intent: &str) -> Vec<Value> {
+    list_all("refunds").into_iter().filter(|r| r["payment_intent"] == intent).collect()
+}
+
+/// A PaymentIntent made at Stripe directly, as if our record of it were lost.
+pub fn intent_made_elsewhere(customer: &str, metadata: &[(&str, &str)]) -> Value {
+    let keys: Vec<String> = metadata.iter().map(|(k, _)| format!("metadata[{k}]")).collect();
+    let mut form = vec![("amount", "2000"), ("currency", "usd"), ("customer", customer)];
+    form.extend(keys.iter().map(String::as_str).zip(metadata.iter().map(|(_, v)| *v)));
+    call(ureq::post(&url("payment_intents")), &form)
+}
+
+/// Refunds part of a payment at Stripe directly, as from the dashboard.
+pub fn refund_at_stripe(intent: &str, amount: i64) {
+    let amount = amount.to_string();
+    let refund = call(ureq::post(&url("refunds")), &[("payment_intent", intent), ("amount", &amount)]);
+    assert_eq!(refund["status"], "succeeded", "{refund}");
+}
+
+/// Deletes a customer at Stripe, as someone might from the dashboard.
+pub fn delete_customer(id: &str) {
+    let answer = call(ureq::delete(&url(&format!("customers/{id}"))), &[]);
+    assert_eq!(answer["deleted"], true, "{answer}");
+}
+
+/// Makes Stripe give the next `times` requests whose path or idempotency key
+/// contains `matching` this error (the emulator's test-only hook).
+pub fn answer_next(matching: &str, times: u32, status: u16, error: &[(&str, &str)]) {
+    let (times, status) = (times.to_string(), status.to_string());
+    let mut form = vec![("match", matching), ("times", times.as_str()), ("status", status.as_str())];
+    form.extend_from_slice(error);
+    let base = service_env("STRIPE_API_BASE");
+    ureq::post(&format!("{}/_test/answers", base.trim_end_matches('/')))
+        .send_form(&form)
+        .unwrap_or_else(|err| panic!("queueing an answer at the Stripe emulator: {err}"));
+}
+
 /// What the customer's bank does when they pass 3-D Secure.
 pub fn authenticate(intent: &str, client_secret: &str) {
     let form = [("client_secret", client_secret), ("success", "true")];
@@ -136,7 +190,8 @@ impl WebhookEndpoint {
         Self { deliveries }
     }
 
-    /// The next delivery of `event_type` about `intent`, waiting up to 15 s.
+    /// The next delivery of `event_type` about `intent` (the intent itself,
+    /// or a charge of it), waiting up to 15 s.
     pub fn next(&self, event_type: &str, intent: &str) -> Delivery {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
@@ -146,7 +201,8 @@ impl WebhookEndpoint {
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("Stripe delivered no {event_type} for {intent} within 15 s"));
             let event = delivery.event();
-            if event["type"] == event_type && event["data"]["object"]["id"] == intent {
+            let object = &event["data"]["object"];
+            if event["type"] == event_type && (object["id"] == intent || object["payment_intent"] == intent) {
                 return delivery;
             }
         }

@@ -119,3 +119,85 @@ async fn an_event_older_than_the_known_status_changes_nothing() {
     assert_eq!(response.body["handled"], json!(false));
     assert_eq!(listed_status(&app, &user.token).await, json!("succeeded"));
 }
+
+/// A signed event as Stripe would send it, about `object`.
+fn signed_event(app: &TestApp, event_type: &str, object: serde_json::Value) -> (String, String) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let payload = json!({
+        "id": unique("evt_"), "object": "event", "created": now, "livemode": false, "pending_webhooks": 1,
+        "request": { "id": null, "idempotency_key": null }, "type": event_type, "data": { "object": object }
+    })
+    .to_string();
+    let signature = WebhookEndpoint::sign(&payload, &app.payments.webhook_secret);
+    (payload, signature)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_event_arriving_after_success_does_not_move_the_payment_back() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    let cuid = unique("c")[..25].to_owned();
+    let id = app.create_payment(&user.token, &cuid).await.body["id"].as_str().unwrap().to_owned();
+    app.confirm_payment(&user.token, &cuid, &id, "pm_card_visa").await.assert_status(201);
+
+    let mut failed_intent = stripe::intent(&id);
+    failed_intent["status"] = json!("requires_payment_method");
+    for _ in 0..3 {
+        let (payload, signature) = signed_event(&app, "payment_intent.payment_failed", failed_intent.clone());
+        let response = app.webhook(&payload, &signature).await;
+        response.assert_status(200);
+        assert_eq!(response.body["handled"], json!(false));
+    }
+    assert_eq!(listed_status(&app, &user.token).await, json!("succeeded"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_intent_whose_record_was_lost_is_recorded_from_its_metadata() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    app.create_payment(&user.token, &unique("c")[..25]).await.assert_status(201);
+    let customer = app.get_user(&user.token, &user.id).await.body["customerId"].as_str().unwrap().to_owned();
+    let cuid = unique("c")[..25].to_owned();
+    let lost = stripe::intent_made_elsewhere(&customer, &[("userId", &user.id), ("cuid", &cuid)]);
+    let id = lost["id"].as_str().unwrap().to_owned();
+
+    let (payload, signature) = signed_event(&app, "payment_intent.requires_action", lost);
+    let response = app.webhook(&payload, &signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body["handled"], json!(true));
+    let again = app.create_payment(&user.token, &cuid).await;
+    again.assert_status(201);
+    assert_eq!(again.body["id"], json!(id), "the cuid now names the recovered intent");
+    assert_eq!(stripe::intents_of(&user.id).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_event_that_cannot_be_read_is_acknowledged() {
+    let app = TestApp::spawn().await;
+    let (payload, signature) =
+        signed_event(&app, "payment_intent.succeeded", json!({ "id": 42, "object": "nonsense" }));
+    let response = app.webhook(&payload, &signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body, json!({ "received": true, "handled": false }));
+    let (payload, signature) = signed_event(&app, "radar.early_fraud_warning.created", json!({ "id": "issfr_1" }));
+    app.webhook(&payload, &signature).await.assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_made_at_stripe_is_recorded_when_its_event_arrives() {
+    let app = TestApp::spawn().await;
+    let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
+    let user = app.signed_up().await;
+    let cuid = unique("c")[..25].to_owned();
+    let id = app.create_payment(&user.token, &cuid).await.body["id"].as_str().unwrap().to_owned();
+    app.confirm_payment(&user.token, &cuid, &id, "pm_card_visa").await.assert_status(201);
+
+    // From the dashboard, say: only the webhook tells the API.
+    tokio::task::block_in_place(|| stripe::refund_at_stripe(&id, 700));
+    let delivery = tokio::task::block_in_place(|| endpoint.next("charge.refunded", &id));
+    assert_eq!(app.list_payments(&user.token, &[]).await.body[0]["amountRefunded"], json!(0));
+    let response = app.webhook(&delivery.payload, &delivery.signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body["handled"], json!(true));
+    assert_eq!(app.list_payments(&user.token, &[]).await.body[0]["amountRefunded"], json!(700));
+}

@@ -173,11 +173,11 @@ impl TestApp {
     }
 
     pub async fn update_user(&self, token: &str, id: &str, body: Value) -> TestResponse {
-        self.send(user_update::handle, Event::of("user-update").token(token).path_id(id).body(body)).await
+        self.send_payment(user_update::handle, Event::of("user-update").token(token).path_id(id).body(body)).await
     }
 
     pub async fn delete_user(&self, token: &str, id: &str) -> TestResponse {
-        self.send(user_delete::handle, Event::of("user-delete").token(token).path_id(id)).await
+        self.send_payment(user_delete::handle, Event::of("user-delete").token(token).path_id(id)).await
     }
 
     /// A freshly registered user with a working token.

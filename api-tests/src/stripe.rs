@@ -49,6 +49,11 @@ pub fn intent(id: &str) -> Value {
     call(ureq::get(&url(&format!("payment_intents/{id}"))), &[])
 }
 
+/// A customer as Stripe renders it now (an error body once it is gone).
+pub fn customer(id: &str) -> Value {
+    call(ureq::get(&url(&format!("customers/{id}"))), &[])
+}
+
 /// A customer object as Stripe renders it.
 pub fn new_customer() -> Value {
     call(ureq::post(&url("customers")), &[("email", "someone@example.com")])

@@ -4,12 +4,12 @@
 use shared::{
     domain::UserId,
     http::{authenticate, ok, path_param_as, views::UserDto, ApiError, Body, Request, Response},
-    users, AppState,
+    users, PaymentsState,
 };
 
-pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.app, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     caller.require_self_or_admin(id)?;
-    ok(&UserDto::from(users::delete(&state.users, id).await?))
+    ok(&UserDto::from(users::delete(&state.app.users, &state.stripe, id).await?))
 }

@@ -4,13 +4,13 @@
 use shared::{
     domain::UserId,
     http::{authenticate, dto, ok, path_param_as, views::UserDto, ApiError, Body, Request, Response},
-    users, AppState,
+    users, PaymentsState,
 };
 
-pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, &req).await?;
+pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.app, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     caller.require_self_or_admin(id)?;
     let patch = dto::user_patch(&req)?;
-    ok(&UserDto::from(users::update(&state.users, &caller, id, patch).await?))
+    ok(&UserDto::from(users::update(&state.app.users, &state.stripe, &caller, id, patch).await?))
 }

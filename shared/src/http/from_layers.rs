@@ -61,6 +61,7 @@ impl From<UsersError> for ApiError {
             UsersError::NotFound => Self::NotFound("User not found."),
             UsersError::EmailTaken => Self::Conflict("Email is already registered."),
             UsersError::Denied(denied) => denied.into(),
+            UsersError::Stripe(stripe) => stripe.into(),
             UsersError::Store(store) => store.into(),
             other @ (UsersError::Hashing(_) | UsersError::Signing(_)) => Self::internal(other),
         }

@@ -8,6 +8,7 @@ use crate::{
     },
     domain::{Email, NewUser, Password, Role, User, UserId, UserName, UserPatch},
     store::{StoreError, Users},
+    stripe::{Gateway, GatewayError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,8 @@ pub enum UsersError {
     Hashing(#[from] HashError),
     #[error(transparent)]
     Signing(#[from] SigningFailed),
+    #[error("Stripe could not be kept in step")]
+    Stripe(#[from] GatewayError),
     #[error("the users store failed")]
     Store(#[source] StoreError),
 }
@@ -68,16 +71,39 @@ pub async fn list(users: &Users) -> Result<Vec<User>, UsersError> {
     Ok(users.list().await?)
 }
 
-/// Applies a patch; only an admin may set the Stripe customer id.
-pub async fn update(users: &Users, caller: &Caller, id: UserId, patch: UserPatch) -> Result<User, UsersError> {
+/// Applies a patch; only an admin may set the Stripe customer id. A new
+/// email or name goes to the user's Stripe customer too, after our record:
+/// if Stripe fails, the same request again completes it.
+pub async fn update(
+    users: &Users,
+    stripe: &Gateway,
+    caller: &Caller,
+    id: UserId,
+    patch: UserPatch,
+) -> Result<User, UsersError> {
     if patch.customer_id.is_some() && !caller.is_admin() {
         return Err(Denied::CustomerIdIsAdminOnly.into());
     }
-    users.update(id, &patch).await?.ok_or(UsersError::NotFound)
+    let user = users.update(id, &patch).await?.ok_or(UsersError::NotFound)?;
+    if let (Some(customer), true) = (&user.customer_id, patch.email.is_some() || patch.user_name.is_some()) {
+        match stripe.update_customer(customer, &user.email, &user.user_name).await {
+            // Deleted at Stripe: the next payment makes a new one from the record.
+            Ok(()) | Err(GatewayError::NotFound { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(user)
 }
 
-/// Removes the account; its payment records stay.
-pub async fn delete(users: &Users, id: UserId) -> Result<User, UsersError> {
+/// Removes the account, and the user's Stripe customer first, so that their
+/// personal data leaves Stripe too. If Stripe fails nothing is removed; if
+/// our delete fails after Stripe's, the same request again completes it
+/// (a customer already gone counts as deleted). Payment records stay.
+pub async fn delete(users: &Users, stripe: &Gateway, id: UserId) -> Result<User, UsersError> {
+    let user = users.get(id).await?.ok_or(UsersError::NotFound)?;
+    if let Some(customer) = &user.customer_id {
+        stripe.delete_customer(customer).await?;
+    }
     users.delete(id).await?.ok_or(UsersError::NotFound)
 }
 

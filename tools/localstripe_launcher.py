@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import re
+import time
 
 from aiohttp import web
 
@@ -81,7 +82,7 @@ def _export_charge_like_stripe(self, expand=None):
     obj = _export_charge(self, expand)
     obj.setdefault("amount_captured", obj.get("amount", 0) if obj.get("captured") else 0)
     obj.setdefault("billing_details", {"address": None, "email": None, "name": None, "phone": None})
-    obj.setdefault("disputed", False)
+    obj["disputed"] = getattr(self, "_disputed", False)
     return obj
 
 
@@ -269,6 +270,34 @@ async def queued_answers(request, handler):
 
 from localstripe import server  # noqa: E402  (binds the routes patched above)
 
+
+# Stripe's test card 4000000000000259 ("the charge succeeds, then is
+# disputed") just succeeds here. Stripe marks the charge disputed and sends
+# charge.dispute.created.
+_DISPUTED_CARD = "4000000000000259"
+_on_intent_success = resources.PaymentIntent._on_success
+
+
+class _Dispute:
+    def __init__(self, charge):
+        self.charge = charge
+
+    def _export(self, expand=None):
+        return {"id": "dp_" + resources.random_id(14), "object": "dispute", "amount": self.charge.amount,
+                "charge": self.charge.id, "payment_intent": self.charge.payment_intent,
+                "currency": self.charge.currency, "reason": "fraudulent", "status": "needs_response",
+                "created": int(time.time()), "livemode": False, "is_charge_refundable": False, "metadata": {}}
+
+
+def _on_success_then_disputed(self):
+    _on_intent_success(self)
+    method = resources.PaymentMethod._api_retrieve(self.payment_method)
+    if getattr(method, "_card_number", None) == _DISPUTED_CARD:
+        self.latest_charge._disputed = True
+        resources.schedule_webhook(resources.Event("charge.dispute.created", _Dispute(self.latest_charge)))
+
+
+resources.PaymentIntent._on_success = _on_success_then_disputed
 
 # Stripe.js confirms a PaymentIntent in the browser with the publishable key
 # (`key=pk_...` in the form) and the intent's client secret; localstripe

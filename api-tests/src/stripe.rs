@@ -61,9 +61,19 @@ pub fn new_customer() -> Value {
 
 /// A card that asks for 3-D Secure authentication.
 pub fn three_d_secure_card() -> String {
+    card("4000002500003155")
+}
+
+/// Stripe's test card whose charge succeeds and is then disputed.
+pub fn disputed_card() -> String {
+    card("4000000000000259")
+}
+
+/// A PaymentMethod for a test card number.
+fn card(number: &str) -> String {
     let form = [
         ("type", "card"),
-        ("card[number]", "4000002500003155"),
+        ("card[number]", number),
         ("card[exp_month]", "12"),
         ("card[exp_year]", "2034"),
         ("card[cvc]", "123"),

@@ -201,3 +201,22 @@ async fn a_refund_made_at_stripe_is_recorded_when_its_event_arrives() {
     assert_eq!(response.body["handled"], json!(true));
     assert_eq!(app.list_payments(&user.token, &[]).await.body[0]["amountRefunded"], json!(700));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dispute_is_recorded_when_its_event_arrives() {
+    let app = TestApp::spawn().await;
+    let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
+    let user = app.signed_up().await;
+    let cuid = unique("c")[..25].to_owned();
+    let id = app.create_payment(&user.token, &cuid).await.body["id"].as_str().unwrap().to_owned();
+    let card = tokio::task::block_in_place(stripe::disputed_card);
+    app.confirm_payment(&user.token, &cuid, &id, &card).await.assert_status(201);
+
+    let delivery = tokio::task::block_in_place(|| endpoint.next("charge.dispute.created", &id));
+    let response = app.webhook(&delivery.payload, &delivery.signature).await;
+    response.assert_status(200);
+    assert_eq!(response.body["handled"], json!(true));
+    let intent = shared::domain::PaymentIntentId::parse(&id).unwrap();
+    let stored = app.payments.payments.by_intent(&intent).await.unwrap().expect("the payment");
+    assert!(stored.disputed, "{stored:?}");
+}

@@ -39,7 +39,8 @@ COLD_RUNS = int(os.environ.get("COLD_RUNS", "7"))
 WARM_REQUESTS = int(os.environ.get("WARM_REQUESTS", "300"))
 FUNCTIONS = [
     "user-register", "user-login", "user-create", "user-list", "user-get", "user-update", "user-delete",
-    "payment-create", "payment-confirm", "payment-get", "payment-list", "payment-webhook",
+    "payment-create", "payment-confirm", "payment-get", "payment-list", "payment-cancel", "payment-refund",
+    "payment-webhook",
 ]
 
 
@@ -185,6 +186,7 @@ def main() -> int:
         me = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[1] + "=="))["sub"]
         payment = once("payment-create", event("payment-create", token), env)
         confirm = {"cuid": "cjld2cjxh0000qzrmn831i7rn", "paymentId": payment["id"], "paymentMethodId": "pm_card_visa"}
+        unpaid = once("payment-create", event("payment-create", token, body={"cuid": "cbench0cancel0000000001"}), env)
         hook = json.loads(event("payment-webhook")["body"])
         hook["data"]["object"]["id"] = payment["id"]
         hook_body = json.dumps(hook)
@@ -201,6 +203,10 @@ def main() -> int:
             "payment-confirm": lambda: event("payment-confirm", token, body=confirm),
             "payment-get": lambda: event("payment-get", token, payment["id"]),
             "payment-list": lambda: event("payment-list", token),
+            # The first cancels (201), the rest find it canceled (409).
+            "payment-cancel": lambda: event("payment-cancel", token, unpaid["id"]),
+            # The first refunds 500 (201), the rest answer the same refund.
+            "payment-refund": lambda: event("payment-refund", token, payment["id"]),
             "payment-webhook": lambda: event("payment-webhook", raw_body=hook_body, headers={
                 "stripe-signature": stripe_signature(hook_body, services.secret["stripeWebhookSecret"])}),
         }

@@ -49,7 +49,8 @@ fn binary(function: &str) -> PathBuf {
 }
 
 impl Emulator {
-    /// Starts `function` with the current environment plus `env`.
+    /// Starts `function` with the current environment plus `env` (which may
+    /// override the function's timeout, `AWS_LAMBDA_FUNCTION_TIMEOUT`).
     pub fn start(function: &str, env: &[(&str, &str)]) -> Self {
         let rie = service_env("LAMBDA_RIE");
         assert!(PathBuf::from(&rie).exists(), "the Runtime Interface Emulator is missing at {rie}. {HOW_TO_START}");
@@ -62,9 +63,11 @@ impl Emulator {
             .arg("--log-level")
             .arg("error")
             .arg(binary(function))
-            .envs(env.iter().copied())
             .env("AWS_LAMBDA_FUNCTION_NAME", function)
             .env("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")
+            // What the template's `LoggingConfig: {LogFormat: JSON}` sets on Lambda.
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

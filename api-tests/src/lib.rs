@@ -10,4 +10,4 @@ pub mod stripe;
 pub use app::{TestApp, TestResponse, TestUser};
 pub use emulator::Emulator;
 pub use event::Event;
-pub use services::{put_secret, service_env, services_db, unique};
+pub use services::{put_secret, put_secret_named, service_env, services_db, unique};

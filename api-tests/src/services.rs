@@ -19,17 +19,22 @@ pub fn unique(prefix: &str) -> String {
 
 /// Stores a new secret in the Secrets Manager emulator and returns its id.
 pub async fn put_secret(value: &serde_json::Value) -> String {
+    let id = unique("test-secret-");
+    put_secret_named(&id, value).await;
+    id
+}
+
+/// Stores a new secret under `id`.
+pub async fn put_secret_named(id: &str, value: &serde_json::Value) {
     service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
     let config = shared::secrets::sdk_config().await;
-    let id = unique("test-secret-");
     aws_sdk_secretsmanager::Client::new(&config)
         .create_secret()
-        .name(&id)
+        .name(id)
         .secret_string(value.to_string())
         .send()
         .await
         .unwrap_or_else(|err| panic!("creating a secret in moto: {err:?}. {HOW_TO_START}"));
-    id
 }
 
 /// A fresh database on the local MongoDB stand-in, for tests of the stand-in itself.

@@ -53,12 +53,13 @@ fn the_unmodified_event_files_are_answered_by_their_functions() {
 }
 
 #[test]
-fn a_secret_lacking_keys_fails_the_cold_start_naming_them() {
+fn a_secret_lacking_keys_answers_503_and_logs_the_missing_keys() {
     let rt = runtime();
     let secret_id = rt.block_on(put_secret(&json!({ "mongodbUri": "mongodb://127.0.0.1:1" })));
     let login = Emulator::start("user-login", &[("APP_SECRET_ID", secret_id.as_str())]);
-    let result = login.invoke(Event::of("user-login").json());
-    assert!(result.get("statusCode").is_none(), "a broken function must not answer HTTP: {result}");
+    let (status, body) = login.call(Event::of("user-login").json());
+    assert_eq!((status, &body["statusCode"]), (503, &json!(503)), "{body}");
+    assert_eq!(body["message"], json!("The service is not ready, please retry."));
     let expected = format!("cold start failed: secret {secret_id} lacks jwtSecret");
     let output = login.output_once_it_contains(&expected);
     assert!(output.contains(&expected), "{output}");
@@ -66,11 +67,43 @@ fn a_secret_lacking_keys_fails_the_cold_start_naming_them() {
 }
 
 #[test]
-fn a_missing_secret_id_fails_the_cold_start_naming_the_variable() {
+fn a_missing_secret_id_answers_503_naming_the_variable_in_the_log() {
     let login = Emulator::start("user-login", &[("APP_SECRET_ID", "")]);
-    let _ = login.invoke(Event::of("user-login").json());
+    let (status, _) = login.call(Event::of("user-login").json());
+    assert_eq!(status, 503);
     let expected = "cold start failed: environment variable APP_SECRET_ID is not set";
     assert!(login.output_once_it_contains(expected).contains(expected), "{}", login.output());
+}
+
+#[test]
+fn a_function_whose_secret_appears_later_recovers_without_a_restart() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let secret_id = api_tests::unique("later-");
+    let login = Emulator::start("user-login", &[("APP_SECRET_ID", secret_id.as_str())]);
+    let (status, _) = login.call(Event::of("user-login").json());
+    assert_eq!(status, 503, "no secret yet");
+    let value = json!({ "mongodbUri": app.secret.mongodb_uri, "jwtSecret": app.secret.jwt_secret });
+    rt.block_on(api_tests::put_secret_named(&secret_id, &value));
+    let (status, body) = login.call(Event::of("user-login").json());
+    assert_eq!(status, 401, "configured on the next request, and answering: {body}");
+}
+
+#[test]
+fn log_lines_carry_lambdas_and_api_gateways_request_ids() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let login = app.emulator("user-login");
+    let event = Event::of("user-login");
+    login.call(event.json());
+    let api_request_id = event.json()["requestContext"]["requestId"].as_str().unwrap().to_owned();
+    let output = login.output_once_it_contains(&api_request_id);
+    let line = output.lines().find(|l| l.contains("\"request\"") && l.contains(&api_request_id));
+    let line = line.unwrap_or_else(|| panic!("no request line with {api_request_id}:\n{output}"));
+    let line: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    let spans = line["spans"].to_string();
+    assert!(spans.contains("requestId"), "Lambda's request id: {line}");
+    assert!(spans.contains(&api_request_id), "API Gateway's request id: {line}");
 }
 
 #[test]

@@ -1,66 +1,130 @@
-//! The bridge between a handler and the Lambda runtime.
+//! The bridge between a handler and the Lambda runtime: per-container state
+//! built once (and retried until it is), a time budget per request, and
+//! errors logged with their causes.
 
-use std::{future::Future, time::Instant};
+use std::{
+    error::Error,
+    future::Future,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
 
-use lambda_http::{service_fn, Body, Request, Response};
+use lambda_http::{lambda_runtime::Context, request::RequestContext, service_fn, Body, Request, RequestExt, Response};
+use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::{config::ConfigError, http::ApiError, telemetry};
-use std::error::Error;
 
-/// Sets up logging, builds the per-container state once, then serves
-/// invocations with `handler` until the container is retired. A state that
-/// cannot be built ends the process with a message naming the cause.
-pub async fn run<S, F, Fut>(
-    init: impl Future<Output = Result<S, ConfigError>>,
-    handler: F,
-) -> Result<(), lambda_http::Error>
+/// Kept back from the invocation's deadline, so our answer (and its log
+/// line) always leaves before Lambda would kill the invocation.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
+/// The budget when there is no deadline to read (handlers called directly).
+const DEFAULT_BUDGET: Duration = Duration::from_secs(25);
+
+/// Serves invocations with `handler` until the container is retired. The
+/// state is built by `init` at cold start; if that fails (a missing secret,
+/// a bad URI, a DNS failure), the function still starts, answers 503 and
+/// tries `init` again on the next request.
+pub async fn run<S, I, IFut, F, Fut>(init: I, handler: F) -> Result<(), lambda_http::Error>
 where
     S: Send + Sync + 'static,
-    F: Fn(&'static S, Request) -> Fut + Copy + Send + 'static,
+    I: Fn() -> IFut + Copy + Send + Sync + 'static,
+    IFut: Future<Output = Result<S, ConfigError>> + Send,
+    F: Fn(&'static S, Request) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Body>, ApiError>> + Send,
 {
-    telemetry::init();
-    let state: &'static S = match init.await {
-        Ok(state) => Box::leak(Box::new(state)),
-        Err(err) => {
-            tracing::error!(error = %err, "cold start failed");
-            eprintln!("cold start failed: {err}");
-            std::process::exit(1);
-        }
-    };
-    lambda_http::run(service_fn(
-        move |req| async move { Ok::<_, lambda_http::Error>(answer(state, req, handler).await) },
-    ))
+    lambda_http::tracing::init_default_subscriber();
+    let state: &'static OnceCell<S> = Box::leak(Box::new(OnceCell::new()));
+    // Ready before the first request when it can be; retried otherwise.
+    let _ = configured(state, init).await;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        let response = match configured(state, init).await {
+            Ok(state) => answer(state, req, handler).await,
+            Err(unavailable) => logged(req, unavailable),
+        };
+        Ok::<_, lambda_http::Error>(response)
+    }))
     .await
 }
 
-/// Runs one request through a handler and turns its error, if any, into
-/// the JSON error answer. Tests call this too, so they see exactly what
-/// API Gateway would.
+/// The state, built now if it is not yet; a failure is logged (its cause
+/// names no secret value) and answered as a 503.
+async fn configured<S, I, IFut>(state: &'static OnceCell<S>, init: I) -> Result<&'static S, ApiError>
+where
+    I: Fn() -> IFut,
+    IFut: Future<Output = Result<S, ConfigError>>,
+{
+    state.get_or_try_init(init).await.map_err(|err| {
+        tracing::error!(error = %telemetry::chain(&err), "cold start failed: {err}");
+        ApiError::ServiceUnavailable {
+            message: "The service is not ready, please retry.",
+            retry_after: 5,
+            cause: err.into(),
+        }
+    })
+}
+
+/// Runs one request through a handler within its time budget and turns its
+/// error, if any, into the JSON error answer. Tests call this too, so they
+/// see exactly what API Gateway would.
 pub async fn answer<S, F, Fut>(state: &'static S, req: Request, handler: F) -> Response<Body>
 where
     F: Fn(&'static S, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    let started = Instant::now();
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let response = match handler(state, req).await {
-        Ok(response) => response,
-        Err(err) => {
-            if err.status().is_server_error() {
-                // The client sees a message; the log gets every cause.
-                let cause = err.source().map(telemetry::chain).unwrap_or_default();
-                tracing::error!(status = err.status().as_u16(), message = %err, %cause, "request failed");
-            }
+    let span = request_span(&req);
+    async move {
+        let started = Instant::now();
+        let budget = budget(req.lambda_context_ref());
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let result = match tokio::time::timeout(budget, handler(state, req)).await {
+            Ok(result) => result,
+            Err(_) => Err(ApiError::ServiceUnavailable {
+                message: "The request took too long, please retry.",
+                retry_after: 1,
+                cause: format!("no answer within the {} ms budget", budget.as_millis()).into(),
+            }),
+        };
+        let response = result.unwrap_or_else(|err| {
+            log_failure(&err);
             err.into_response()
-        }
+        });
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(%method, path, status = response.status().as_u16(), ms, "request");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+fn logged(req: Request, err: ApiError) -> Response<Body> {
+    let _entered = request_span(&req).entered();
+    log_failure(&err);
+    err.into_response()
+}
+
+/// API Gateway's request id, beside the runtime's own span (Lambda's request
+/// id), on every line logged for the request.
+fn request_span(req: &Request) -> tracing::Span {
+    let api_request_id = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
     };
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    response
+    tracing::info_span!("request", apiRequestId = api_request_id.as_deref().unwrap_or("-"))
+}
+
+/// Until the invocation's deadline, less a margin.
+fn budget(context: Option<&Context>) -> Duration {
+    let Some(context) = context.filter(|c| c.deadline > 0) else {
+        return DEFAULT_BUDGET;
+    };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Duration::from_millis(context.deadline).saturating_sub(now).saturating_sub(DEADLINE_MARGIN)
+}
+
+fn log_failure(err: &ApiError) {
+    if err.status().is_server_error() {
+        // The client sees a message; the log gets every cause.
+        let cause = err.source().map(telemetry::chain).unwrap_or_default();
+        tracing::error!(status = err.status().as_u16(), message = %err, %cause, "request failed");
+    }
 }

@@ -1,15 +1,8 @@
-//! Logging: JSON lines on stdout, which Lambda ships to CloudWatch.
-//! Request bodies, tokens and secrets are never logged.
+//! What goes into log lines. The subscriber is the Lambda runtime's own
+//! (JSON under Lambda's JSON log format, at `AWS_LAMBDA_LOG_LEVEL`); request
+//! bodies, tokens and secrets are never logged.
 
 use std::error::Error;
-
-use tracing_subscriber::EnvFilter;
-
-pub fn init() {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ =
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).with_ansi(false).try_init();
-}
 
 /// An error and every cause under it, `outer: inner: root`, with any
 /// credentials in a connection string taken out.

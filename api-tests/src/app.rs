@@ -40,6 +40,11 @@ pub struct TestUser {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::with_login_backoff(Duration::from_secs(30)).await
+    }
+
+    /// An app whose first login lock lasts `backoff` (`LOGIN_BACKOFF_SECONDS`).
+    pub async fn with_login_backoff(backoff: Duration) -> Self {
         // Function logs go to the test's captured output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let secret_id = service_env("APP_SECRET_ID");
@@ -47,7 +52,12 @@ impl TestApp {
         let secret = AppSecret::fetch(&secret_id)
             .await
             .unwrap_or_else(|err| panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}"));
-        let settings = Settings { secret_id, database: unique("test_"), jwt_ttl: Duration::from_secs(7200) };
+        let settings = Settings {
+            secret_id,
+            database: unique("test_"),
+            jwt_ttl: Duration::from_secs(7200),
+            login_backoff: backoff,
+        };
         Self::with(settings, secret).await
     }
 
@@ -90,8 +100,12 @@ impl TestApp {
             stripe_secret_key: Some("sk_test_local".into()),
             stripe_webhook_secret: Some("whsec_local".into()),
         };
-        let settings =
-            Settings { secret_id: "unused".into(), database: unique("down_"), jwt_ttl: Duration::from_secs(60) };
+        let settings = Settings {
+            secret_id: "unused".into(),
+            database: unique("down_"),
+            jwt_ttl: Duration::from_secs(60),
+            login_backoff: Duration::from_secs(30),
+        };
         Self::build(settings, secret).await
     }
 
@@ -158,6 +172,11 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
         let body = json!({ "email": email, "password": password });
         self.send(user_login::handle, Event::of("user-login").body(body)).await
+    }
+
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> TestResponse {
+        let body = json!({ "currentPassword": current, "newPassword": new });
+        self.send(user_password::handle, Event::of("user-password").token(token).body(body)).await
     }
 
     pub async fn create_user(&self, token: &str, body: Value) -> TestResponse {

@@ -142,7 +142,7 @@ fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json
 }
 
 #[test]
-fn all_fourteen_functions_answer_their_event_files() {
+fn all_fifteen_functions_answer_their_event_files() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
 
@@ -196,4 +196,9 @@ fn all_fourteen_functions_answer_their_event_files() {
     let ada_id = ada["userId"].as_str().unwrap();
     let (status, body) = invoke_once(&app, "user-delete", &Event::of("user-delete").token(&token).path_id(ada_id));
     assert_eq!((status, &body["userId"]), (200, &json!(ada_id)), "user-delete: {body}");
+
+    let (status, body) = invoke_once(&app, "user-password", &Event::of("user-password").token(&token));
+    assert_eq!(status, 201, "user-password: {body}");
+    let (status, _) = invoke_once(&app, "user-get", &Event::of("user-get").token(&token).path_id(&me));
+    assert_eq!(status, 401, "the token from before the change is refused");
 }

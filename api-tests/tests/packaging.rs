@@ -1,5 +1,5 @@
 //! template.yaml, the local router in Cargo.toml, `events/` and
-//! `functions/` all describe the same fourteen routes.
+//! `functions/` all describe the same fifteen routes.
 
 use std::{collections::BTreeSet, path::PathBuf};
 
@@ -41,7 +41,7 @@ fn router_routes() -> BTreeSet<(String, String)> {
 #[test]
 fn template_and_local_router_list_the_same_routes() {
     let template = template_routes();
-    assert_eq!(template.len(), 14, "{template:?}");
+    assert_eq!(template.len(), 15, "{template:?}");
     assert_eq!(template, router_routes());
 }
 

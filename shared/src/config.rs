@@ -30,6 +30,8 @@ pub struct Settings {
     pub secret_id: String,
     pub database: String,
     pub jwt_ttl: Duration,
+    /// The first lock after five failed logins; it doubles from there.
+    pub login_backoff: Duration,
 }
 
 impl Settings {
@@ -38,6 +40,7 @@ impl Settings {
             secret_id: required("APP_SECRET_ID")?,
             database: optional("MONGODB_DATABASE").unwrap_or_else(|| "payments".to_owned()),
             jwt_ttl: Duration::from_secs(parsed("JWT_TTL_SECONDS", 7200)?),
+            login_backoff: Duration::from_secs(parsed("LOGIN_BACKOFF_SECONDS", 30)?),
         })
     }
 }

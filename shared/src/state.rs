@@ -4,11 +4,11 @@
 use mongodb::Database;
 
 use crate::{
-    auth::Tokens,
+    auth::{Gate, Throttle, Tokens},
     config::{ConfigError, PaymentSettings, Settings},
     payments::Ledger,
     secrets::AppSecret,
-    store::{self, Payments, Refunds, Users},
+    store::{self, LoginAttempts, Payments, Refunds, Users},
     stripe::Gateway,
 };
 
@@ -17,6 +17,7 @@ pub struct AppState {
     pub db: Database,
     pub users: Users,
     pub tokens: Tokens,
+    pub throttle: Throttle,
 }
 
 impl AppState {
@@ -30,7 +31,13 @@ impl AppState {
     pub async fn build(settings: Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
         let db = store::connect(&secret.mongodb_uri, &settings.database).await?;
         let tokens = Tokens::new(&secret.jwt_secret, settings.jwt_ttl);
-        Ok(Self { settings, users: Users::new(&db), db, tokens })
+        let throttle = Throttle::new(LoginAttempts::new(&db), settings.login_backoff);
+        Ok(Self { settings, users: Users::new(&db), db, tokens, throttle })
+    }
+
+    /// What logging in and changing a password take.
+    pub fn gate(&self) -> Gate<'_> {
+        Gate { users: &self.users, tokens: &self.tokens, throttle: &self.throttle }
     }
 }
 

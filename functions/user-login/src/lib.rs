@@ -8,6 +8,6 @@ use shared::{
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let (email, password) = dto::credentials(&req)?;
-    let access_token = auth::login(&state.users, &state.tokens, &email, &password).await?;
+    let access_token = auth::login(state.gate(), &email, &password).await?;
     created(&AuthGrant { access_token })
 }

@@ -3,15 +3,18 @@
 
 mod caller;
 pub mod password;
+mod throttle;
 mod token;
 
 pub use caller::{Caller, Denied};
+pub use throttle::{Throttle, Throttled};
 pub use token::{InvalidToken, SigningFailed, Tokens};
 
 use crate::{
     domain::{Email, Password},
     store::{StoreError, Users},
 };
+use password::HashError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -21,26 +24,73 @@ pub enum AuthError {
     /// Unknown email or wrong password; which of the two is not told.
     #[error("wrong email or password")]
     BadCredentials,
+    /// The caller's current password, asked for to change it, is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// Too many failed attempts for this account.
+    #[error("too many failed logins")]
+    Throttled(Throttled),
+    #[error("hashing the new password failed")]
+    Hashing(#[from] HashError),
     #[error(transparent)]
     Signing(#[from] SigningFailed),
     #[error("reading the user failed")]
     Store(#[from] StoreError),
 }
 
-/// The user a bearer token was issued to, as they are now.
+/// The user a bearer token was issued to, as they are now. A token issued
+/// before their last password change is refused.
 pub async fn authenticate(users: &Users, tokens: &Tokens, token: &str) -> Result<Caller, AuthError> {
-    let id = tokens.verify(token)?;
-    let user = users.get(id).await?.ok_or(InvalidToken)?;
+    let (id, version) = tokens.verify_versioned(token)?;
+    let user = users.get(id).await?.filter(|user| user.token_version == version).ok_or(InvalidToken)?;
     Ok(Caller { user })
 }
 
+/// What logging in takes: the accounts, the token keys, the throttle.
+#[derive(Clone, Copy)]
+pub struct Gate<'a> {
+    pub users: &'a Users,
+    pub tokens: &'a Tokens,
+    pub throttle: &'a Throttle,
+}
+
 /// An access token for the right email and password. An unknown email
-/// costs one verification too, so timing does not tell which exist.
-pub async fn login(users: &Users, tokens: &Tokens, email: &Email, password: &Password) -> Result<String, AuthError> {
-    let user = users.by_email(email).await?;
-    if !password::verify(password, user.as_ref().map(|u| &u.password_hash)).await {
-        return Err(AuthError::BadCredentials);
+/// costs one verification too, so timing does not tell which exist, and is
+/// throttled the same way.
+pub async fn login(gate: Gate<'_>, email: &Email, password: &Password) -> Result<String, AuthError> {
+    let admitted = gate.throttle.admit(email).await?.map_err(AuthError::Throttled)?;
+    let user = gate.users.by_email(email).await?;
+    let user = match user {
+        Some(user) if password::verify(password, Some(&user.password_hash)).await => user,
+        unknown_or_wrong => {
+            if unknown_or_wrong.is_none() {
+                password::verify(password, None).await;
+            }
+            gate.throttle.failed(email, admitted).await?;
+            return Err(AuthError::BadCredentials);
+        }
+    };
+    gate.throttle.succeeded(email).await?;
+    Ok(gate.tokens.issue(&user)?)
+}
+
+/// Changes the caller's password, given the current one (a wrong one counts
+/// as a failed login). Every token issued before is refused from now on; the
+/// answer is a new one.
+pub async fn change_password(
+    gate: Gate<'_>,
+    caller: &Caller,
+    current: &Password,
+    new: &Password,
+) -> Result<String, AuthError> {
+    let email = &caller.user.email;
+    let admitted = gate.throttle.admit(email).await?.map_err(AuthError::Throttled)?;
+    if !password::verify(current, Some(&caller.user.password_hash)).await {
+        gate.throttle.failed(email, admitted).await?;
+        return Err(AuthError::WrongPassword);
     }
-    let user = user.ok_or(AuthError::BadCredentials)?;
-    Ok(tokens.issue(user.id)?)
+    gate.throttle.succeeded(email).await?;
+    let hash = password::hash(new).await?;
+    let user = gate.users.set_password(caller.id(), &hash).await?.ok_or(InvalidToken)?;
+    Ok(gate.tokens.issue(&user)?)
 }

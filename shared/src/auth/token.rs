@@ -5,13 +5,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::UserId;
+use crate::domain::{User, UserId};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
     iat: u64,
     exp: u64,
+    /// The user's token version when issued (0 for tokens from before versions).
+    #[serde(default)]
+    ver: u32,
 }
 
 pub struct Tokens {
@@ -47,16 +50,22 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, user: UserId) -> Result<String, SigningFailed> {
+    pub fn issue(&self, user: &User) -> Result<String, SigningFailed> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let claims = Claims { sub: user.to_string(), iat: now, exp: now + self.ttl.as_secs() };
+        let claims =
+            Claims { sub: user.id.to_string(), iat: now, exp: now + self.ttl.as_secs(), ver: user.token_version };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(SigningFailed)
     }
 
     /// The user a valid token was issued to.
     pub fn verify(&self, token: &str) -> Result<UserId, InvalidToken> {
+        self.verify_versioned(token).map(|(user, _)| user)
+    }
+
+    /// The user a valid token was issued to, and the token version it carries.
+    pub fn verify_versioned(&self, token: &str) -> Result<(UserId, u32), InvalidToken> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| InvalidToken)?;
-        UserId::parse(&data.claims.sub).map_err(|_| InvalidToken)
+        Ok((UserId::parse(&data.claims.sub).map_err(|_| InvalidToken)?, data.claims.ver))
     }
 }
 
@@ -71,6 +80,18 @@ mod tests {
         Tokens::new(SECRET, Duration::from_secs(60))
     }
 
+    fn user(version: u32) -> User {
+        User {
+            id: UserId::parse(USER).unwrap(),
+            user_name: crate::domain::UserName::parse("Ada").unwrap(),
+            email: crate::domain::Email::parse("ada@example.com").unwrap(),
+            password_hash: crate::domain::PasswordHash::parse("$argon2id$stub").unwrap(),
+            role: crate::domain::Role::User,
+            customer_id: None,
+            token_version: version,
+        }
+    }
+
     fn b64(json: &str) -> String {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
@@ -79,21 +100,22 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_to_its_user() {
         let tokens = tokens();
-        let token = tokens.issue(UserId::parse(USER).unwrap()).unwrap();
-        assert_eq!(tokens.verify(&token).unwrap().to_string(), USER);
+        let token = tokens.issue(&user(3)).unwrap();
+        let (id, version) = tokens.verify_versioned(&token).unwrap();
+        assert_eq!((id.to_string(), version), (USER.to_owned(), 3));
     }
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let other = Tokens::new("another-secret-another-secret-32", Duration::from_secs(60));
-        let token = other.issue(UserId::parse(USER).unwrap()).unwrap();
+        let token = other.issue(&user(0)).unwrap();
         assert!(tokens().verify(&token).is_err());
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-        let claims = Claims { sub: USER.into(), iat: now - 120, exp: now - 60 };
+        let claims = Claims { sub: USER.into(), iat: now - 120, exp: now - 60, ver: 0 };
         let token =
             encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
         assert!(tokens().verify(&token).is_err());

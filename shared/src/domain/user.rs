@@ -19,6 +19,9 @@ pub struct User {
     pub password_hash: PasswordHash,
     pub role: Role,
     pub customer_id: Option<CustomerId>,
+    /// Raised by every password change: tokens carry the version they were
+    /// issued at, and one of an older version is refused.
+    pub token_version: u32,
 }
 
 impl User {

@@ -36,6 +36,12 @@ pub fn credentials(req: &Request) -> Result<(Email, Password), ApiError> {
     Ok((body.required("email", Email::parse)?, body.required("password", Password::parse)?))
 }
 
+/// `{currentPassword, newPassword}`; the new one follows the registration rules.
+pub fn password_change(req: &Request) -> Result<(Password, Password), ApiError> {
+    let body = JsonObject::from_request(req, &["currentPassword", "newPassword"])?;
+    Ok((body.required("currentPassword", Password::parse)?, body.required("newPassword", Password::parse)?))
+}
+
 /// `CreatePaymentDto`: `{cuid}`.
 pub fn new_payment(req: &Request) -> Result<Cuid, ApiError> {
     JsonObject::from_request(req, &["cuid"])?.required("cuid", Cuid::parse)

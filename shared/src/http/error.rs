@@ -23,6 +23,9 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("Request body is larger than {0} bytes.")]
     PayloadTooLarge(usize),
+    /// Slow down: retry after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: &'static str, retry_after: u64 },
     /// A dependency (Stripe) failed or answered what we cannot use.
     #[error("{0}")]
     BadGateway(&'static str, #[source] Cause),
@@ -57,6 +60,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(..) => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,8 +77,13 @@ impl ApiError {
             "error": status.canonical_reason().unwrap_or("Error"),
         });
         let mut response = super::json(status, &body);
-        if let Self::ServiceUnavailable { retry_after, .. } = self {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        let retry_after = match self {
+            Self::ServiceUnavailable { retry_after, .. } => Some(u64::from(retry_after)),
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

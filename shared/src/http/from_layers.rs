@@ -39,8 +39,13 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidToken(_) => INVALID_TOKEN,
             // One message for unknown email and wrong password alike.
             AuthError::BadCredentials => Self::Unauthorized("Invalid email or password."),
+            AuthError::WrongPassword => Self::Unauthorized("The current password is incorrect."),
+            AuthError::Throttled(throttled) => Self::TooManyRequests {
+                message: "Too many failed logins for this account, please retry later.",
+                retry_after: throttled.retry_after.as_secs_f64().ceil() as u64,
+            },
             AuthError::Store(store) => store.into(),
-            signing @ AuthError::Signing(_) => Self::internal(signing),
+            other @ (AuthError::Signing(_) | AuthError::Hashing(_)) => Self::internal(other),
         }
     }
 }

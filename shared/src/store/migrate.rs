@@ -8,7 +8,7 @@ use mongodb::{
     Database, IndexModel,
 };
 
-use super::{payments, refunds, users, StoreError};
+use super::{attempts, payments, refunds, users, StoreError};
 
 /// What one run changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -33,6 +33,10 @@ pub async fn migrate(db: &Database) -> Result<Migrated, StoreError> {
     payments.create_index(IndexModel::builder().keys(doc! { "userId": 1, "_id": -1 }).build()).await?;
     let refunds = db.collection::<Document>(refunds::COLLECTION);
     refunds.create_index(unique(doc! { "intentId": 1, "cuid": 1 })).await?;
+    // Login counters remove themselves a day after their last attempt.
+    let expiring = IndexOptions::builder().expire_after(std::time::Duration::ZERO).build();
+    let attempts = db.collection::<Document>(attempts::COLLECTION);
+    attempts.create_index(IndexModel::builder().keys(doc! { "expiresAt": 1 }).options(expiring).build()).await?;
     Ok(Migrated { payments_upgraded })
 }
 

@@ -1,6 +1,7 @@
 //! MongoDB: the client, the collections, the migrations, and what a driver
 //! error means.
 
+mod attempts;
 mod migrate;
 mod payments;
 mod refunds;
@@ -14,6 +15,7 @@ use mongodb::{
     Client, Database,
 };
 
+pub use attempts::{LoginAttempts, Reservation};
 pub use migrate::{migrate, Migrated};
 pub use payments::{Page, Payments, Recorded};
 pub use refunds::Refunds;

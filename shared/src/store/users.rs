@@ -22,13 +22,15 @@ struct UserDocument {
     role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     customer_id: Option<CustomerId>,
+    #[serde(default)]
+    token_version: u32,
     created_at: DateTime,
 }
 
 impl From<UserDocument> for User {
     fn from(doc: UserDocument) -> Self {
-        let UserDocument { id, user_name, email, password_hash, role, customer_id, created_at: _ } = doc;
-        Self { id, user_name, email, password_hash, role, customer_id }
+        let UserDocument { id, user_name, email, password_hash, role, customer_id, token_version, created_at: _ } = doc;
+        Self { id, user_name, email, password_hash, role, customer_id, token_version }
     }
 }
 
@@ -51,6 +53,7 @@ impl Users {
             password_hash: user.password_hash.clone(),
             role: user.role,
             customer_id: user.customer_id.clone(),
+            token_version: user.token_version,
             created_at: DateTime::now(),
         };
         self.0.insert_one(doc).await?;
@@ -93,8 +96,19 @@ impl Users {
         Ok(self.0.find_one_and_delete(doc! { "_id": id.object_id() }).await?.map(User::from))
     }
 
-    pub async fn set_password(&self, email: &Email, hash: &PasswordHash) -> Result<Option<User>, StoreError> {
-        self.set(doc! { "email": email.as_str() }, doc! { "passwordHash": hash.as_phc() }).await
+    /// Sets a new password hash and raises the token version, so every token
+    /// issued before is refused from now on.
+    pub async fn set_password(&self, id: UserId, hash: &PasswordHash) -> Result<Option<User>, StoreError> {
+        let update = doc! {
+            "$set": { "passwordHash": hash.as_phc(), "updatedAt": DateTime::now() },
+            "$inc": { "tokenVersion": 1 },
+        };
+        let updated = self
+            .0
+            .find_one_and_update(doc! { "_id": id.object_id() }, update)
+            .return_document(ReturnDocument::After)
+            .await?;
+        Ok(updated.map(User::from))
     }
 
     pub async fn set_role(&self, email: &Email, role: Role) -> Result<Option<User>, StoreError> {

@@ -41,7 +41,7 @@ impl From<StoreError> for UsersError {
 /// Opens an account and answers its first access token.
 pub async fn register(users: &Users, tokens: &Tokens, new: NewUser) -> Result<String, UsersError> {
     let user = create(users, new).await?;
-    Ok(tokens.issue(user.id)?)
+    Ok(tokens.issue(&user)?)
 }
 
 /// Stores a new user with the `user` role.
@@ -53,6 +53,7 @@ pub async fn create(users: &Users, new: NewUser) -> Result<User, UsersError> {
         password_hash: password::hash(&new.password).await?,
         role: Role::User,
         customer_id: None,
+        token_version: 0,
     };
     users.insert(&user).await?;
     Ok(user)
@@ -123,7 +124,8 @@ pub async fn seed_admin(users: &Users, email: &Email, password: &Password) -> Re
             Err(err) => return Err(err),
         }
     }
-    let hash = password::hash(password).await?;
-    users.set_password(email, &hash).await?.ok_or(UsersError::NotFound)?;
+    let user = users.by_email(email).await?.ok_or(UsersError::NotFound)?;
+    // Resetting the password revokes the tokens issued before, as a change does.
+    users.set_password(user.id, &password::hash(password).await?).await?.ok_or(UsersError::NotFound)?;
     promote(users, email).await
 }

@@ -202,3 +202,17 @@ fn all_fifteen_functions_answer_their_event_files() {
     let (status, _) = invoke_once(&app, "user-get", &Event::of("user-get").token(&token).path_id(&me));
     assert_eq!(status, 401, "the token from before the change is refused");
 }
+
+#[test]
+fn a_failed_login_is_counted_in_embedded_metric_format() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let login = app.emulator("user-login");
+    let wrong = Event::of("user-login").body(json!({ "email": "nobody@example.com", "password": "wrong password" }));
+    let (status, _) = login.call(wrong.json());
+    assert_eq!(status, 401);
+    let output = login.output_once_it_contains("\"LoginsFailed\":1");
+    let line = output.lines().find(|l| l.contains("\"LoginsFailed\":1")).unwrap_or_else(|| panic!("{output}"));
+    let metric: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], json!("PaymentsApi"), "{metric}");
+}

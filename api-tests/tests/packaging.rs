@@ -82,3 +82,48 @@ fn every_handler_is_at_most_ten_lines() {
         assert!(body.len() <= 10, "{function}'s handler is {} lines:\n{}", body.len(), body.join("\n"));
     }
 }
+
+fn template() -> String {
+    std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml")
+}
+
+#[test]
+fn the_deployed_api_answers_preflights_for_the_allowed_origins() {
+    let template = template();
+    let cors = template.split("CorsConfiguration:").nth(1).expect("the HttpApi has a CorsConfiguration");
+    let cors: Vec<&str> = cors.lines().take(6).map(str::trim).collect();
+    assert!(cors.contains(&"AllowOrigins: !Ref AllowedOrigins"), "{cors:?}");
+    assert!(cors.contains(&"AllowHeaders: [authorization, content-type]"), "{cors:?}");
+    assert!(cors.contains(&"ExposeHeaders: [x-next-cursor, retry-after]"), "{cors:?}");
+    assert!(template.contains("  AllowedOrigins:\n    Type: CommaDelimitedList"), "AllowedOrigins is a parameter");
+    let samconfig = std::fs::read_to_string(root().join("samconfig.toml")).unwrap();
+    for stage in ["dev", "prod"] {
+        assert!(samconfig.contains(&format!("Stage={stage} AllowedOrigins=")), "{stage} sets its origins");
+    }
+}
+
+#[test]
+fn functions_are_traced_and_the_api_logs_access_and_alarms_are_wired() {
+    let template = template();
+    assert!(template.contains("    Tracing: Active"), "X-Ray on every function (Globals)");
+    assert!(template.contains("      AccessLogSettings:\n        DestinationArn: !GetAtt ApiAccessLogs.Arn"));
+    assert!(template.contains("  ApiAccessLogs:\n    Type: AWS::Logs::LogGroup"));
+    for alarm in [
+        "ApiServerErrorRateAlarm",
+        "WebhookSignatureFailuresAlarm",
+        "UserFunctionsErrorsAlarm",
+        "PaymentFunctionsErrorsAlarm",
+        "UserFunctionsThrottlesAlarm",
+        "PaymentFunctionsThrottlesAlarm",
+    ] {
+        assert!(template.contains(&format!("  {alarm}:\n    Type: AWS::CloudWatch::Alarm")), "{alarm}");
+    }
+    let functions: Vec<(String, String)> = template_routes().into_iter().collect();
+    for (function, _) in functions {
+        let resource = function.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<String>() + "Function";
+        assert!(
+            template.matches(&format!("Value: !Ref {resource}")).count() == 2,
+            "{resource} is in one Errors and one Throttles alarm"
+        );
+    }
+}

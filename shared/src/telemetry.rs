@@ -2,7 +2,46 @@
 //! (JSON under Lambda's JSON log format, at `AWS_LAMBDA_LOG_LEVEL`); request
 //! bodies, tokens and secrets are never logged.
 
-use std::error::Error;
+use std::{
+    error::Error,
+    sync::OnceLock,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+/// The CloudWatch namespace of the business metrics.
+const NAMESPACE: &str = "PaymentsApi";
+
+/// Counts one business event (a payment created, a login throttled, ...):
+/// one line in CloudWatch's embedded metric format, which CloudWatch Logs
+/// turns into the metric `PaymentsApi/<name>` by `Stage` (`STAGE`).
+pub fn count(metric: &'static str) {
+    println!("{}", emf_line(metric, stage(), now_ms()));
+}
+
+fn emf_line(metric: &str, stage: &str, timestamp_ms: u128) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms as u64,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Stage"]],
+                "Metrics": [{ "Name": metric, "Unit": "Count" }],
+            }],
+        },
+        "Stage": stage,
+        metric: 1,
+    })
+    .to_string()
+}
+
+fn stage() -> &'static str {
+    static STAGE: OnceLock<String> = OnceLock::new();
+    STAGE.get_or_init(|| std::env::var("STAGE").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "local".into()))
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
 
 /// An error and every cause under it, `outer: inner: root`, with any
 /// credentials in a connection string taken out.
@@ -32,6 +71,18 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]
     struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_count_is_one_embedded_metric_format_line() {
+        let line: serde_json::Value =
+            serde_json::from_str(&emf_line("LoginsFailed", "prod", 1_700_000_000_000)).unwrap();
+        assert_eq!(line["LoginsFailed"], 1);
+        assert_eq!(line["Stage"], "prod");
+        let metric = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(metric["Namespace"], "PaymentsApi");
+        assert_eq!(metric["Metrics"][0]["Name"], "LoginsFailed");
+        assert_eq!(metric["Dimensions"][0][0], "Stage");
+    }
 
     #[test]
     fn a_chain_names_every_cause() {

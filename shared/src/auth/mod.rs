@@ -13,6 +13,7 @@ pub use token::{InvalidToken, SigningFailed, Tokens};
 use crate::{
     domain::{Email, Password},
     store::{StoreError, Users},
+    telemetry,
 };
 use password::HashError;
 
@@ -58,7 +59,7 @@ pub struct Gate<'a> {
 /// costs one verification too, so timing does not tell which exist, and is
 /// throttled the same way.
 pub async fn login(gate: Gate<'_>, email: &Email, password: &Password) -> Result<String, AuthError> {
-    let admitted = gate.throttle.admit(email).await?.map_err(AuthError::Throttled)?;
+    let admitted = admitted(gate, email).await?;
     let user = gate.users.by_email(email).await?;
     let user = match user {
         Some(user) if password::verify(password, Some(&user.password_hash)).await => user,
@@ -67,6 +68,7 @@ pub async fn login(gate: Gate<'_>, email: &Email, password: &Password) -> Result
                 password::verify(password, None).await;
             }
             gate.throttle.failed(email, admitted).await?;
+            telemetry::count("LoginsFailed");
             return Err(AuthError::BadCredentials);
         }
     };
@@ -84,13 +86,22 @@ pub async fn change_password(
     new: &Password,
 ) -> Result<String, AuthError> {
     let email = &caller.user.email;
-    let admitted = gate.throttle.admit(email).await?.map_err(AuthError::Throttled)?;
+    let admitted = admitted(gate, email).await?;
     if !password::verify(current, Some(&caller.user.password_hash)).await {
         gate.throttle.failed(email, admitted).await?;
+        telemetry::count("LoginsFailed");
         return Err(AuthError::WrongPassword);
     }
     gate.throttle.succeeded(email).await?;
     let hash = password::hash(new).await?;
     let user = gate.users.set_password(caller.id(), &hash).await?.ok_or(InvalidToken)?;
     Ok(gate.tokens.issue(&user)?)
+}
+
+/// The attempt, unless the account is throttled.
+async fn admitted(gate: Gate<'_>, email: &Email) -> Result<throttle::Admitted, AuthError> {
+    gate.throttle.admit(email).await?.map_err(|throttled| {
+        telemetry::count("LoginsThrottled");
+        AuthError::Throttled(throttled)
+    })
 }

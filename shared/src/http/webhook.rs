@@ -6,7 +6,7 @@ use ring::hmac;
 use serde::Deserialize;
 
 use super::{ApiError, Body, Request};
-use crate::domain::PaymentIntentId;
+use crate::{domain::PaymentIntentId, telemetry};
 
 /// How far a signature's timestamp may be from now: Stripe's default.
 const TOLERANCE_SECONDS: i64 = 300;
@@ -27,7 +27,10 @@ pub enum Notification {
 /// then fetched from Stripe.
 pub fn stripe_notification(req: &Request, secret: &str) -> Result<Notification, ApiError> {
     let invalid = || ApiError::BadRequest("Invalid Stripe signature.".into());
-    let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
+    let Some(signature) = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()) else {
+        telemetry::count("WebhookEventsRejected");
+        return Err(invalid());
+    };
     let payload: &[u8] = match req.body() {
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
@@ -35,6 +38,7 @@ pub fn stripe_notification(req: &Request, secret: &str) -> Result<Notification, 
     };
     if !signed_by(secret, signature, payload, unix_now()) {
         tracing::warn!("webhook signature refused");
+        telemetry::count("WebhookEventsRejected");
         return Err(invalid());
     }
     Ok(read(payload))
@@ -45,6 +49,7 @@ fn read(payload: &[u8]) -> Notification {
         Ok(event) => event,
         Err(err) => {
             tracing::error!(error = %err, "signed webhook event could not be read; acknowledged");
+            telemetry::count("WebhookEventsIgnored");
             return Notification::Ignored;
         }
     };
@@ -56,7 +61,10 @@ fn read(payload: &[u8]) -> Notification {
         | "payment_intent.requires_action"
         | "payment_intent.canceled" => object.id,
         "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" => object.payment_intent,
-        _ => return Notification::Ignored,
+        _ => {
+            telemetry::count("WebhookEventsIgnored");
+            return Notification::Ignored;
+        }
     };
     match intent.as_deref().map(PaymentIntentId::parse) {
         Some(Ok(id)) => Notification::Intent(id),

@@ -10,6 +10,7 @@ use crate::{
     domain::{Cuid, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, User, UserId},
     store::{Page, Payments, Recorded, Refunds, StoreError, Users},
     stripe::{Gateway, GatewayError},
+    telemetry,
 };
 
 /// What the payment steps work with: the collections and Stripe.
@@ -76,7 +77,9 @@ pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Inten
     };
     // Written only once Stripe has answered, so a failed attempt leaves
     // nothing behind to block a retry with the same cuid.
-    ledger.payments.insert(&Payment::of(user.id, cuid, &intent)).await?;
+    if ledger.payments.insert(&Payment::of(user.id, cuid, &intent)).await? {
+        telemetry::count("PaymentsCreated");
+    }
     Ok(intent)
 }
 
@@ -92,6 +95,7 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
     match ledger.stripe.confirm(&payment.intent_id, &asked.method).await {
         Ok(confirmed) => {
             ledger.payments.record(&confirmed).await?;
+            telemetry::count("PaymentsConfirmed");
             Ok(confirmed)
         }
         Err(GatewayError::InvalidState { .. }) => {
@@ -104,6 +108,7 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
             Ok(current)
         }
         Err(declined @ GatewayError::Declined { .. }) => {
+            telemetry::count("PaymentsDeclined");
             // Keep the record at whatever status Stripe now reports.
             refreshed(ledger, &payment.intent_id).await?;
             Err(declined.into())
@@ -124,6 +129,7 @@ pub async fn cancel(ledger: Ledger<'_>, user: &User, intent: &PaymentIntentId) -
     match ledger.stripe.cancel(&payment.intent_id).await {
         Ok(canceled) => {
             ledger.payments.record(&canceled).await?;
+            telemetry::count("PaymentsCanceled");
             Ok(canceled)
         }
         Err(GatewayError::InvalidState { .. }) => {
@@ -155,11 +161,13 @@ pub async fn list(
 /// machine keeps a stale answer from moving the record backwards.
 pub async fn notified(ledger: Ledger<'_>, intent: &PaymentIntentId) -> Result<Applied, PaymentsError> {
     let current = ledger.stripe.retrieve(intent).await?;
-    Ok(match ledger.payments.record(&current).await? {
+    let applied = match ledger.payments.record(&current).await? {
         Recorded::Moved(_) => Applied::Moved,
         Recorded::Unchanged(_) => Applied::Unchanged,
         Recorded::Unknown => recovered(ledger, &current).await?,
-    })
+    };
+    telemetry::count(if applied == Applied::Moved { "WebhookEventsApplied" } else { "WebhookEventsIgnored" });
+    Ok(applied)
 }
 
 /// An intent we have no record of, though Stripe has it: if its metadata

@@ -2,6 +2,7 @@ use super::{owned_by_anyone, refreshed, Ledger, PaymentsError};
 use crate::{
     domain::{Cuid, PaymentIntentId, PaymentStatus, Refund, RefundAmount},
     stripe::GatewayError,
+    telemetry,
 };
 
 /// POST /payment/{id}/refund (admins): refunds `amount` (everything not yet
@@ -35,6 +36,7 @@ pub async fn refund(
         Err(other) => return Err(other.into()),
     };
     ledger.refunds.insert(&refund).await?;
+    telemetry::count("PaymentsRefunded");
     refreshed(ledger, intent).await?;
     Ok(refund)
 }

@@ -126,6 +126,7 @@ def start_services(procs: Processes, persistent: bool) -> Services:
         # localstripe accepts any key; these only have Stripe's shape.
         "stripeSecretKey": "sk_test_local",
         "stripeWebhookSecret": "whsec_" + secrets.token_hex(16),
+        "stripePublishableKey": "pk_test_local",
     }
     create_secret(env, secret)
     return Services(env, secret)

@@ -99,6 +99,7 @@ impl TestApp {
             jwt_secret: "a-test-signing-secret-of-32-chars!".into(),
             stripe_secret_key: Some("sk_test_local".into()),
             stripe_webhook_secret: Some("whsec_local".into()),
+            stripe_publishable_key: Some("pk_test_local".into()),
         };
         let settings = Settings {
             secret_id: "unused".into(),

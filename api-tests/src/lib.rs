@@ -4,6 +4,7 @@
 mod app;
 mod emulator;
 mod event;
+pub mod routes;
 mod services;
 pub mod stripe;
 

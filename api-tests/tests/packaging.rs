@@ -1,47 +1,14 @@
 //! template.yaml, the local router in Cargo.toml, `events/` and
-//! `functions/` all describe the same fifteen routes.
+//! `functions/` all describe the same seventeen routes.
 
-use std::{collections::BTreeSet, path::PathBuf};
+use std::collections::BTreeSet;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// (function, "METHOD /path") for every function in template.yaml.
-fn template_routes() -> BTreeSet<(String, String)> {
-    let template = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
-    let mut routes = BTreeSet::new();
-    let (mut binary, mut method) = (None, None);
-    for line in template.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("Binary: ") {
-            binary = Some(name.to_owned());
-        } else if let Some(m) = line.strip_prefix("Method: ") {
-            method = Some(m.to_owned());
-        } else if let Some(path) = line.strip_prefix("Path: ") {
-            let function = binary.take().expect("every route belongs to a function with a Binary");
-            routes.insert((function, format!("{} {path}", method.take().expect("a Method before the Path"))));
-        }
-    }
-    routes
-}
-
-fn router_routes() -> BTreeSet<(String, String)> {
-    let cargo: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
-    let router = cargo["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router table");
-    let mut routes = BTreeSet::new();
-    for (path, entries) in router {
-        for entry in entries.as_array().expect("a list of routes") {
-            let (method, function) = (entry["method"].as_str().unwrap(), entry["function"].as_str().unwrap());
-            routes.insert((function.to_owned(), format!("{method} {path}")));
-        }
-    }
-    routes
-}
+use api_tests::routes::{root, router_routes, template_routes};
 
 #[test]
 fn template_and_local_router_list_the_same_routes() {
     let template = template_routes();
-    assert_eq!(template.len(), 15, "{template:?}");
+    assert_eq!(template.len(), 17, "{template:?}");
     assert_eq!(template, router_routes());
 }
 

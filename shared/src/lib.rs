@@ -22,4 +22,4 @@ pub mod stripe;
 pub mod telemetry;
 pub mod users;
 
-pub use state::{AppState, PaymentsState};
+pub use state::{AppState, PaymentsState, PublicConfig};

@@ -20,6 +20,8 @@ pub struct AppSecret {
     pub jwt_secret: String,
     pub stripe_secret_key: Option<String>,
     pub stripe_webhook_secret: Option<String>,
+    /// Stripe.js's key, handed to front ends by `GET /config`.
+    pub stripe_publishable_key: Option<String>,
 }
 
 impl fmt::Debug for AppSecret {
@@ -69,6 +71,7 @@ impl AppSecret {
             jwt_secret,
             stripe_secret_key: text_of("stripeSecretKey"),
             stripe_webhook_secret: text_of("stripeWebhookSecret"),
+            stripe_publishable_key: text_of("stripePublishableKey"),
         })
     }
 }

@@ -82,3 +82,33 @@ impl PaymentsState {
         Ledger { payments: &self.payments, refunds: &self.refunds, users: &self.app.users, stripe: &self.stripe }
     }
 }
+
+/// What `GET /config` hands to front ends: nothing secret.
+pub struct PublicConfig {
+    pub publishable_key: String,
+}
+
+impl PublicConfig {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let secret = AppSecret::fetch(&settings.secret_id).await?;
+        Self::build(&settings, &secret)
+    }
+
+    /// The secret's `stripePublishableKey`, which must be a publishable key:
+    /// a secret key there would be handed to every browser.
+    pub fn build(settings: &Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
+        let id = || settings.secret_id.clone();
+        let key = secret
+            .stripe_publishable_key
+            .as_ref()
+            .ok_or_else(|| ConfigError::SecretIncomplete { id: id(), keys: "stripePublishableKey".into() })?;
+        if !key.starts_with("pk_") {
+            return Err(ConfigError::SecretInvalid {
+                id: id(),
+                why: "stripePublishableKey must be a publishable key (pk_...)".into(),
+            });
+        }
+        Ok(Self { publishable_key: key.clone() })
+    }
+}

@@ -7,6 +7,7 @@ mod body;
 pub mod dto;
 mod error;
 mod from_layers;
+pub mod openapi;
 mod request;
 mod respond;
 pub mod views;

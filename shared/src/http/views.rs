@@ -130,6 +130,13 @@ pub fn payment_page(page: Page) -> Result<Response<Body>, ApiError> {
     Ok(response)
 }
 
+/// `GET /config`: what a front end needs for Stripe.js.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrontEndConfig<'a> {
+    pub publishable_key: &'a str,
+}
+
 /// The webhook's answer: `handled` says whether our records moved.
 #[derive(Serialize)]
 pub struct WebhookAck {

@@ -1,0 +1,15 @@
+//! The OpenAPI 3.1 document of the whole API, kept beside the code that
+//! answers it; `api-tests/tests/openapi.rs` holds it to the routes and to
+//! the real answers.
+
+use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+
+pub const DOCUMENT: &str = include_str!("openapi.json");
+
+pub fn document() -> Response<Body> {
+    let mut response = Response::new(Body::Text(DOCUMENT.to_owned()));
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

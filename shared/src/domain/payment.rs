@@ -64,3 +64,31 @@ impl Payment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(status: PaymentStatus, amount_refunded: i64) -> Intent {
+        Intent {
+            id: PaymentIntentId::parse("pi_123").unwrap(),
+            amount: 2000,
+            currency: Currency::parse("usd").unwrap(),
+            status,
+            payment_method: None,
+            client_secret: None,
+            amount_refunded,
+            disputed: false,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn only_what_is_left_of_a_succeeded_payment_is_refundable() {
+        assert!(intent(PaymentStatus::Succeeded, 0).refundable(None));
+        assert!(intent(PaymentStatus::Succeeded, 500).refundable(Some(1500)));
+        assert!(!intent(PaymentStatus::Succeeded, 500).refundable(Some(1501)));
+        assert!(!intent(PaymentStatus::Succeeded, 2000).refundable(None));
+        assert!(!intent(PaymentStatus::Processing, 0).refundable(None));
+    }
+}

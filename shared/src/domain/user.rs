@@ -45,9 +45,3 @@ pub struct UserPatch {
     pub email: Option<Email>,
     pub customer_id: Option<CustomerId>,
 }
-
-impl UserPatch {
-    pub fn is_empty(&self) -> bool {
-        self.user_name.is_none() && self.email.is_none() && self.customer_id.is_none()
-    }
-}

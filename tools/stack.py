@@ -20,11 +20,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
 BIN = ROOT / ".venv" / "bin"
 LOCAL = ROOT / ".local"
 SECRET_ID = "payments-api/local"
@@ -212,20 +214,29 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
+def gateway(procs: Processes, env: dict[str, str], port: int):
+    """The whole API on 127.0.0.1:port: tools/gateway.py, an API Gateway that
+    invokes the real binaries under the Lambda Runtime Interface Emulator."""
+    import gateway as local_gateway
+
+    if not RIE:
+        sys.exit("the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make` again")
+    return local_gateway.serve(procs, env, port, ROOT / "target" / "debug", ROOT / "Cargo.toml", str(RIE),
+                               free_port, wait_for_port)
+
+
 def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:
-    """The whole API at API_PORT through `cargo lambda watch`, which routes
-    by the [workspace.metadata.lambda.watch.router] table in Cargo.toml."""
-    port = os.environ.get("API_PORT", "9000")
-    watch = procs.spawn(
-        [str(BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", port],
-        cwd=ROOT, env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_port(int(port), 120, alive=lambda: watch.poll() is None)
-    print(f"\nThe API is at {url} (functions compile on their first request).")
+    """The whole API at API_PORT, until Ctrl-C."""
+    if cargo(["build", "--workspace", "--bins"], env) != 0:
+        return 1
+    port = int(os.environ.get("API_PORT", "9000"))
+    threading.Thread(target=gateway(procs, env, port).serve_forever, daemon=True).start()
+    print(f"\nThe API is at http://127.0.0.1:{port} (the contract: /openapi.json).")
     print(f"Admin: {email} / {password}")
     print("Ctrl-C stops everything.\n", flush=True)
-    return watch.wait()
+    while procs.all_alive():
+        time.sleep(1)
+    return 1
 
 
 def main() -> int:

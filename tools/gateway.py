@@ -1,0 +1,186 @@
+"""A local API Gateway (HTTP API, payload format 2.0) in front of the real
+function binaries, for `make serve` and the contract tests.
+
+Routes come from the [workspace.metadata.lambda.watch.router] table in
+Cargo.toml (the one the packaging test holds to template.yaml). Each function
+runs as its real binary under AWS's Lambda Runtime Interface Emulator,
+started on its first request and kept warm, one invocation at a time as in a
+Lambda container. Requests become the events API Gateway sends; a body that
+is not UTF-8 is base64-encoded with `isBase64Encoded`, as API Gateway does,
+so the local API answers it as the deployed one does. Browsers on any
+origin get the deployed API's CORS answers (the template's
+CorsConfiguration, with every origin allowed).
+
+    gateway.py --port 9000     (with the environment `make services` prints)
+"""
+
+import base64
+import json
+import re
+import subprocess
+import threading
+import time
+import tomllib
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+
+def routes(cargo_toml: Path) -> list[tuple[str, re.Pattern, str, str]]:
+    """(method, path pattern, route key, function), the most specific first:
+    API Gateway prefers a path without parameters."""
+    table = tomllib.loads(cargo_toml.read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
+    found = []
+    for path, entries in table.items():
+        pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+        for entry in entries:
+            found.append((entry["method"], pattern, f"{entry['method']} {path}", entry["function"]))
+    return sorted(found, key=lambda route: route[2].count("{"))
+
+
+class Function:
+    """One function's binary under the Runtime Interface Emulator."""
+
+    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port):
+        self.name, self.lock = name, threading.Lock()
+        self.port = free_port()
+        self.proc = procs.spawn(
+            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", f"127.0.0.1:{free_port()}", "--log-level", "error", str(binary)],
+            env={**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
+                 "AWS_LAMBDA_LOG_FORMAT": "JSON"},
+            stdin=subprocess.DEVNULL,
+        )
+        if not wait_for_port(self.port, 10, alive=lambda: self.proc.poll() is None):
+            raise RuntimeError(f"{name} did not start under the emulator")
+
+    def invoke(self, event: dict) -> dict:
+        url = f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
+        with self.lock:
+            request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return json.loads(answer.read() or b"null")
+
+
+def event_for(method: str, target: str, headers, body: bytes, route_key: str, params: dict) -> dict:
+    """The API Gateway HTTP API (2.0) event for one request."""
+    parts = urlsplit(target)
+    lowered: dict[str, str] = {}
+    for name, value in headers.items():
+        name = name.lower()
+        lowered[name] = f"{lowered[name]},{value}" if name in lowered else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    now = time.time()
+    event = {
+        "version": "2.0", "routeKey": route_key, "rawPath": parts.path, "rawQueryString": parts.query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": lowered.get("host", "localhost"),
+            "domainPrefix": "local", "requestId": uuid.uuid4().hex[:16], "routeKey": route_key, "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": lowered.get("user-agent", "")},
+        },
+        "isBase64Encoded": encoded,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if params:
+        event["pathParameters"] = params
+    if body:
+        event["body"] = text
+    return event
+
+
+def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port):
+    """Serves the API on 127.0.0.1:port until the process is stopped."""
+    table = routes(cargo_toml)
+    functions: dict[str, Function] = {}
+    starting = threading.Lock()
+
+    def function(name: str) -> Function:
+        with starting:
+            if name not in functions or functions[name].proc.poll() is not None:
+                functions[name] = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port)
+            return functions[name]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_):
+            pass
+
+        def answer(self, status: int, headers: dict, body: bytes):
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def end_headers(self):
+            # CORS as the deployed HttpApi answers it, for any origin.
+            if self.headers.get("Origin"):
+                self.send_header("Access-Control-Allow-Origin", self.headers["Origin"])
+                self.send_header("Access-Control-Expose-Headers", "x-next-cursor,retry-after")
+            super().end_headers()
+
+        def handle_any(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path = urlsplit(self.path).path
+            if self.command == "OPTIONS" and self.headers.get("Access-Control-Request-Method"):
+                return self.answer(204, {"Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE,OPTIONS",
+                                         "Access-Control-Allow-Headers": "authorization,content-type",
+                                         "Access-Control-Max-Age": "600"}, b"")
+            match = next(((key, fn, m) for method, pattern, key, fn in table
+                          if method == self.command and (m := pattern.match(path))), None)
+            if match is None:
+                # What API Gateway answers for a route it does not have.
+                return self.answer(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
+            key, name, found = match
+            event = event_for(self.command, self.path, self.headers, body, key, found.groupdict())
+            try:
+                result = function(name).invoke(event)
+            except Exception:  # the function died or did not answer: API Gateway's own 500
+                result = None
+            if not isinstance(result, dict) or "statusCode" not in result:
+                return self.answer(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')
+            payload = result.get("body") or ""
+            payload = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+            headers = dict(result.get("headers") or {})
+            for name, values in (result.get("multiValueHeaders") or {}).items():
+                headers.setdefault(name, ",".join(values))
+            self.answer(int(result["statusCode"]), headers, payload)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = do_HEAD = handle_any
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import stack
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with stack.Processes() as procs:
+        stack.gateway(procs, dict(os.environ), port).serve_forever()

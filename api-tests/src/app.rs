@@ -76,7 +76,7 @@ impl TestApp {
     /// This app's database and secret, with Stripe at an address nothing
     /// listens on.
     pub async fn with_stripe_down(&self) -> Self {
-        let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let closed_port = crate::free_port();
         let secret = AppSecret::fetch(&self.state.settings.secret_id).await.expect("the secret");
         Self::build_with_stripe(self.state.settings.clone(), secret, &format!("http://127.0.0.1:{closed_port}/")).await
     }
@@ -93,7 +93,7 @@ impl TestApp {
 
     /// An app whose MongoDB URI points at a port nothing listens on.
     pub async fn with_database_down() -> Self {
-        let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let closed_port = crate::free_port();
         let secret = AppSecret {
             mongodb_uri: format!("mongodb://127.0.0.1:{closed_port}/?directConnection=true"),
             jwt_secret: "a-test-signing-secret-of-32-chars!".into(),

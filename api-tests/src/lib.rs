@@ -9,6 +9,12 @@ mod services;
 pub mod stripe;
 
 pub use app::{TestApp, TestResponse, TestUser};
-pub use emulator::Emulator;
+pub use emulator::{free_port, Emulator};
 pub use event::Event;
 pub use services::{put_secret, put_secret_named, service_env, services_db, unique};
+
+/// A runtime for tests that drive blocking processes (the emulator) and
+/// async setup side by side.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("a tokio runtime")
+}

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api_tests::{put_secret, Emulator, Event, TestApp};
+use api_tests::{put_secret, runtime, Emulator, Event, TestApp};
 use serde_json::json;
 
 /// A server that accepts every connection and never says a word.
@@ -24,10 +24,6 @@ fn frozen_server() -> String {
 }
 
 const TIMEOUT_SECONDS: u64 = 5;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
-}
 
 #[test]
 fn a_frozen_database_is_503_before_the_deadline() {

@@ -2,12 +2,8 @@
 //! Emulator with the `events/` files: what `sam local invoke` does, minus
 //! Docker.
 
-use api_tests::{put_secret, unique, Emulator, Event, TestApp};
+use api_tests::{put_secret, runtime, unique, Emulator, Event, TestApp};
 use serde_json::json;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("a tokio runtime")
-}
 
 #[test]
 fn register_and_login_work_through_the_real_binaries() {

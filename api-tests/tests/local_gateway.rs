@@ -22,7 +22,7 @@ fn gateway() -> Gateway {
     service_env("LAMBDA_RIE");
     let python = root().join(".venv/bin/python");
     assert!(python.exists(), "{} is missing: run `make test` (it creates .venv)", python.display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = api_tests::free_port();
     let child = Command::new(python)
         .arg(root().join("tools/gateway.py"))
         .args(["--port", &port.to_string()])

@@ -28,16 +28,21 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 
-def routes(cargo_toml: Path) -> list[tuple[str, re.Pattern, str, str]]:
+DEFAULT_ROUTE = "$default"
+
+
+def routes(cargo_toml: Path) -> tuple[list[tuple[str, re.Pattern, str, str]], str | None]:
     """(method, path pattern, route key, function), the most specific first:
-    API Gateway prefers a path without parameters."""
-    table = tomllib.loads(cargo_toml.read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
+    API Gateway prefers a path without parameters; and the function of the
+    $default route, which takes every request no other route does."""
+    table = dict(tomllib.loads(cargo_toml.read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"])
+    fallback = table.pop(DEFAULT_ROUTE, [{}])[0].get("function")
     found = []
     for path, entries in table.items():
         pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
         for entry in entries:
             found.append((entry["method"], pattern, f"{entry['method']} {path}", entry["function"]))
-    return sorted(found, key=lambda route: route[2].count("{"))
+    return sorted(found, key=lambda route: route[2].count("{")), fallback
 
 
 class Function:
@@ -102,7 +107,7 @@ def event_for(method: str, target: str, headers, body: bytes, route_key: str, pa
 
 def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port):
     """Serves the API on 127.0.0.1:port until the process is stopped."""
-    table = routes(cargo_toml)
+    table, fallback = routes(cargo_toml)
     functions: dict[str, Function] = {}
     starting = threading.Lock()
 
@@ -125,7 +130,8 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def end_headers(self):
             # CORS as the deployed HttpApi answers it, for any origin.
@@ -143,11 +149,11 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
                                          "Access-Control-Max-Age": "600"}, b"")
             match = next(((key, fn, m) for method, pattern, key, fn in table
                           if method == self.command and (m := pattern.match(path))), None)
-            if match is None:
-                # What API Gateway answers for a route it does not have.
+            if match is None and fallback is None:
+                # What API Gateway answers when no route takes a request.
                 return self.answer(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
-            key, name, found = match
-            event = event_for(self.command, self.path, self.headers, body, key, found.groupdict())
+            key, name, found = match or (DEFAULT_ROUTE, fallback, None)
+            event = event_for(self.command, self.path, self.headers, body, key, found.groupdict() if found else {})
             try:
                 result = function(name).invoke(event)
             except Exception:  # the function died or did not answer: API Gateway's own 500
@@ -161,7 +167,12 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
                 headers.setdefault(name, ",".join(values))
             self.answer(int(result["statusCode"]), headers, payload)
 
-        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = do_HEAD = handle_any
+        def __getattr__(self, name: str):
+            # Every method reaches the routes, TRACE and made-up ones included,
+            # as on API Gateway (http.server would answer 501 itself).
+            if name.startswith("do_"):
+                return self.handle_any
+            raise AttributeError(name)
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True

@@ -50,6 +50,14 @@ impl Event {
         self
     }
 
+    /// The request's method and path, as the catch-all route receives them.
+    pub fn request_line(mut self, method: &str, path: &str) -> Self {
+        self.0["rawPath"] = json!(path);
+        self.0["requestContext"]["http"]["path"] = json!(path);
+        self.0["requestContext"]["http"]["method"] = json!(method);
+        self
+    }
+
     pub fn query(mut self, query: &[(&str, &str)]) -> Self {
         let raw: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.0["rawQueryString"] = json!(raw.join("&"));

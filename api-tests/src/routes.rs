@@ -7,7 +7,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// (function, "METHOD /path") for every function in template.yaml.
+/// API Gateway's name for a route: "METHOD /path", and the catch-all is
+/// plain "$default" whatever its method.
+fn route_key(method: &str, path: &str) -> String {
+    if path == "$default" {
+        path.to_owned()
+    } else {
+        format!("{method} {path}")
+    }
+}
+
+/// (function, route key) for every function in template.yaml.
 pub fn template_routes() -> BTreeSet<(String, String)> {
     let template = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
     let mut routes = BTreeSet::new();
@@ -19,13 +29,13 @@ pub fn template_routes() -> BTreeSet<(String, String)> {
             method = Some(m.to_owned());
         } else if let Some(path) = line.strip_prefix("Path: ") {
             let function = binary.take().expect("every route belongs to a function with a Binary");
-            routes.insert((function, format!("{} {path}", method.take().expect("a Method before the Path"))));
+            routes.insert((function, route_key(&method.take().expect("a Method before the Path"), path)));
         }
     }
     routes
 }
 
-/// The same, from `cargo lambda watch`'s router table in Cargo.toml.
+/// The same, from the router table in Cargo.toml.
 pub fn router_routes() -> BTreeSet<(String, String)> {
     let cargo: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
     let router = cargo["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router table");
@@ -33,7 +43,7 @@ pub fn router_routes() -> BTreeSet<(String, String)> {
     for (path, entries) in router {
         for entry in entries.as_array().expect("a list of routes") {
             let (method, function) = (entry["method"].as_str().unwrap(), entry["function"].as_str().unwrap());
-            routes.insert((function.to_owned(), format!("{method} {path}")));
+            routes.insert((function.to_owned(), route_key(method, path)));
         }
     }
     routes

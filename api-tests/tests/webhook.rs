@@ -43,7 +43,7 @@ async fn a_signed_succeeded_event_updates_the_payment_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_bad_or_missing_signature_is_400_and_changes_nothing() {
+async fn a_bad_or_missing_signature_is_401_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let endpoint = WebhookEndpoint::register(&app.payments.webhook_secret);
     let (user, id, secret) = payment_waiting_for_3ds(&app).await;
@@ -59,7 +59,7 @@ async fn a_bad_or_missing_signature_is_400_and_changes_nothing() {
         (delivery.payload.as_str(), "", "empty signature"),
     ] {
         let response = app.webhook(payload, signature).await;
-        assert_eq!(response.status, 400, "{why}: {}", response.text);
+        assert_eq!(response.status, 401, "{why}: {}", response.text);
         assert_eq!(response.message(), "Invalid Stripe signature.", "{why}");
     }
     let unsigned = app
@@ -68,7 +68,7 @@ async fn a_bad_or_missing_signature_is_400_and_changes_nothing() {
             api_tests::Event::of("payment-webhook").without_header("stripe-signature"),
         )
         .await;
-    unsigned.assert_status(400);
+    unsigned.assert_status(401);
     assert_eq!(listed_status(&app, &user.token).await, json!("requires_action"));
 }
 

@@ -1,4 +1,7 @@
-use http::{header::RETRY_AFTER, HeaderValue, StatusCode};
+use http::{
+    header::{ALLOW, RETRY_AFTER},
+    HeaderValue, StatusCode,
+};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
@@ -19,6 +22,9 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0}")]
     NotFound(&'static str),
+    /// The path exists, the method does not; `Allow` lists the methods that do.
+    #[error("{method} is not allowed here; allowed: {allow}.")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     Conflict(&'static str),
     #[error("Request body is larger than {0} bytes.")]
@@ -58,6 +64,7 @@ impl ApiError {
             Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -77,6 +84,11 @@ impl ApiError {
             "error": status.canonical_reason().unwrap_or("Error"),
         });
         let mut response = super::json(status, &body);
+        if let Self::MethodNotAllowed { allow, .. } = &self {
+            if let Ok(value) = HeaderValue::from_str(allow) {
+                response.headers_mut().insert(ALLOW, value);
+            }
+        }
         let retry_after = match self {
             Self::ServiceUnavailable { retry_after, .. } => Some(u64::from(retry_after)),
             Self::TooManyRequests { retry_after, .. } => Some(retry_after),
@@ -111,6 +123,12 @@ mod tests {
         let body = body_of(ApiError::Internal("connection string mongodb://u:p@h".into()));
         assert_eq!(body["message"], "Internal server error.");
         assert_eq!(body["statusCode"], 500);
+    }
+
+    #[test]
+    fn a_405_says_which_methods_are_allowed() {
+        let error = ApiError::MethodNotAllowed { method: "PUT".into(), allow: "GET, POST".into() };
+        assert_eq!(error.into_response().headers()[ALLOW], "GET, POST");
     }
 
     #[test]

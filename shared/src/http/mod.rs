@@ -17,7 +17,7 @@ pub use authenticate::authenticate;
 pub use body::JsonObject;
 pub use error::{ApiError, Cause};
 pub use request::{bearer_token, path_param, path_param_as, query_param};
-pub use respond::{created, json, ok};
+pub use respond::{allowed_methods, created, json, ok};
 pub use webhook::{stripe_notification, Notification};
 
 pub use lambda_http::{Body, Request, Response};

@@ -4,6 +4,7 @@
 
 use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
+use serde_json::Value;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
@@ -12,4 +13,64 @@ pub fn document() -> Response<Body> {
     *response.status_mut() = StatusCode::OK;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The documented paths and the methods each one has, read from the
+/// document, so that what no route matches can be answered truthfully.
+pub struct Paths(Vec<(Vec<String>, String)>);
+
+impl Paths {
+    pub fn documented() -> Self {
+        let document: Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
+        let Some(paths) = document["paths"].as_object() else { return Self(Vec::new()) };
+        let mut found: Vec<(Vec<String>, String)> = paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<String> =
+                    METHODS.iter().filter(|m| item.get(**m).is_some()).map(|m| m.to_uppercase()).collect();
+                (path.split('/').map(str::to_owned).collect(), methods.join(", "))
+            })
+            .collect();
+        // As API Gateway chooses: a literal segment wins over a parameter.
+        found.sort_by_key(|(segments, _)| segments.iter().filter(|s| s.starts_with('{')).count());
+        Self(found)
+    }
+
+    /// The methods the path has (`"GET, POST"`), or None for no such path.
+    pub fn allowed_at(&self, path: &str) -> Option<&str> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments.iter().zip(&wanted).all(|(have, want)| {
+                        have == want || (have.starts_with('{') && !want.is_empty())
+                    })
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_path_is_known_with_its_methods() {
+        let paths = Paths::documented();
+        assert_eq!(paths.allowed_at("/user"), Some("GET, POST"));
+        assert_eq!(paths.allowed_at("/user/register"), Some("POST"));
+        assert_eq!(paths.allowed_at("/user/6b063ff52c7242c9f10f3416"), Some("GET, PATCH, DELETE"));
+        assert_eq!(paths.allowed_at("/payment/pi_1/refund"), Some("POST"));
+    }
+
+    #[test]
+    fn an_undocumented_path_or_an_empty_parameter_is_unknown() {
+        let paths = Paths::documented();
+        assert_eq!(paths.allowed_at("/nowhere"), None);
+        assert_eq!(paths.allowed_at("/user/"), None);
+        assert_eq!(paths.allowed_at("/payment/pi_1/refund/more"), None);
+    }
 }

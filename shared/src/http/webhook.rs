@@ -21,12 +21,13 @@ pub enum Notification {
 }
 
 /// Verifies the `Stripe-Signature` header against the endpoint's secret and
-/// reads the event. A bad or missing signature is 400; a signed event we
+/// reads the event. The signature is the sender's credential: a bad or
+/// missing one is 401. A signed event we
 /// cannot read is acknowledged (and logged), or Stripe would retry it for
 /// days. Only what names the PaymentIntent is read: the intent itself is
 /// then fetched from Stripe.
 pub fn stripe_notification(req: &Request, secret: &str) -> Result<Notification, ApiError> {
-    let invalid = || ApiError::BadRequest("Invalid Stripe signature.".into());
+    let invalid = || ApiError::Unauthorized("Invalid Stripe signature.");
     let Some(signature) = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()) else {
         telemetry::count("WebhookEventsRejected");
         return Err(invalid());

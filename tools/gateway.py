@@ -48,7 +48,7 @@ def routes(cargo_toml: Path) -> tuple[list[tuple[str, re.Pattern, str, str]], st
 class Function:
     """One function's binary under the Runtime Interface Emulator."""
 
-    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port):
+    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port, log):
         self.name, self.lock = name, threading.Lock()
         self.port = free_port()
         self.proc = procs.spawn(
@@ -56,7 +56,7 @@ class Function:
              "--runtime-api-address", f"127.0.0.1:{free_port()}", "--log-level", "error", str(binary)],
             env={**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
                  "AWS_LAMBDA_LOG_FORMAT": "JSON"},
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )
         if not wait_for_port(self.port, 10, alive=lambda: self.proc.poll() is None):
             raise RuntimeError(f"{name} did not start under the emulator")
@@ -105,8 +105,9 @@ def event_for(method: str, target: str, headers, body: bytes, route_key: str, pa
     return event
 
 
-def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port):
-    """Serves the API on 127.0.0.1:port until the process is stopped."""
+def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port, log=None):
+    """Serves the API on 127.0.0.1:port until the process is stopped; the
+    functions' output goes to `log` (a file), or to ours."""
     table, fallback = routes(cargo_toml)
     functions: dict[str, Function] = {}
     starting = threading.Lock()
@@ -114,7 +115,7 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
     def function(name: str) -> Function:
         with starting:
             if name not in functions or functions[name].proc.poll() is not None:
-                functions[name] = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port)
+                functions[name] = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port, log)
             return functions[name]
 
     class Handler(BaseHTTPRequestHandler):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The local stand-ins for the cloud, on free loopback ports.
 
-    stack.py test      start them in memory, build, run every test, stop them
+    stack.py test      start them in memory, build, run every test and the
+                       contract's fuzzing (tools/contract.py), stop them
     stack.py services  start them and print the environment for `cargo test`
     stack.py serve     start them with persistent data and serve the API
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import contract  # noqa: E402  (tools/ is on the path from here on)
 BIN = ROOT / ".venv" / "bin"
 LOCAL = ROOT / ".local"
 SECRET_ID = "payments-api/local"
@@ -156,7 +158,7 @@ def sam(args: list[str]) -> int:
     return subprocess.call([str(BIN / "sam"), *args], cwd=ROOT, env=env)
 
 
-def run_tests(env: dict[str, str]) -> int:
+def run_tests(procs: Processes, env: dict[str, str]) -> int:
     code = sam(["validate", "--lint"])
     # The emulator tests drive the real binaries, so build them first.
     if code == 0:
@@ -164,10 +166,14 @@ def run_tests(env: dict[str, str]) -> int:
     passed = failed = 0
     if code == 0:
         code, passed, failed = cargo_test(env)
+    contract_line = "contract: not run (the tests above failed)"
+    if code == 0:
+        code, contract_line = contract.run(procs, env, gateway, free_port, make_admin)
     if code == 0 and os.environ.get("SKIP_SAM_BUILD") != "1":
         code = sam_build()
-    # One closing line for the whole run, whatever printed last.
+    # The closing lines for the whole run, whatever printed last.
     print(f"tests: {passed} passed, {failed} failed", flush=True)
+    print(contract_line, flush=True)
     return code
 
 
@@ -206,23 +212,29 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
         creds = {"email": "admin@example.com", "password": secrets.token_urlsafe(12)}
         creds_file.write_text(json.dumps(creds))
         creds_file.chmod(0o600)
-    admin = ["run", "--quiet", "-p", "payments-admin", "--"]
-    if cargo([*admin, "migrate"], env) != 0:
-        sys.exit("migrate failed")
-    if cargo([*admin, "seed-admin", creds["email"]], {**env, "ADMIN_PASSWORD": creds["password"]}) != 0:
-        sys.exit("seeding the admin failed")
+    make_admin(env, creds["email"], creds["password"])
     return creds["email"], creds["password"]
 
 
-def gateway(procs: Processes, env: dict[str, str], port: int):
+def make_admin(env: dict[str, str], email: str, password: str) -> None:
+    """Indexes, then `email` as an admin with `password` (payments-admin)."""
+    admin = ["run", "--quiet", "-p", "payments-admin", "--"]
+    if cargo([*admin, "migrate"], env) != 0:
+        sys.exit("migrate failed")
+    if cargo([*admin, "seed-admin", email], {**env, "ADMIN_PASSWORD": password}) != 0:
+        sys.exit("seeding the admin failed")
+
+
+def gateway(procs: Processes, env: dict[str, str], port: int, log=None):
     """The whole API on 127.0.0.1:port: tools/gateway.py, an API Gateway that
-    invokes the real binaries under the Lambda Runtime Interface Emulator."""
+    invokes the real binaries under the Lambda Runtime Interface Emulator;
+    their output goes to `log` if given."""
     import gateway as local_gateway
 
     if not RIE:
         sys.exit("the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make` again")
     return local_gateway.serve(procs, env, port, ROOT / "target" / "debug", ROOT / "Cargo.toml", str(RIE),
-                               free_port, wait_for_port)
+                               free_port, wait_for_port, log)
 
 
 def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:
@@ -248,7 +260,7 @@ def main() -> int:
         with Processes() as procs:
             env = start_services(procs, persistent=mode == "serve").env
             if mode == "test":
-                return run_tests(env)
+                return run_tests(procs, env)
             if mode == "serve":
                 return serve(procs, env, *seed_admin(env))
             print("\nLocal services are up. In another shell:\n")

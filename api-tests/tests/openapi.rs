@@ -260,16 +260,44 @@ fn documented_patterns_accept_exactly_what_the_code_accepts() {
     let long = "é".repeat(100);
     let too_long = "é".repeat(101);
     let padded = format!(" \t{long}\u{3000}\n");
-    agree(user_name, |s| UserName::parse(s).is_ok(), &[
-        "Ada", " Ada ", "A", "Ada\u{3000}King", &long, &too_long, &padded, "", " ", "\u{3000}", "\u{a0}Ada\u{85}",
-        "A\u{0}b", "Ada\u{7f}", "\u{97}Ada", "A\tB", "\u{2028}", "x\u{feff}",
-    ]);
+    agree(
+        user_name,
+        |s| UserName::parse(s).is_ok(),
+        &[
+            "Ada",
+            " Ada ",
+            "A",
+            "Ada\u{3000}King",
+            &long,
+            &too_long,
+            &padded,
+            "",
+            " ",
+            "\u{3000}",
+            "\u{a0}Ada\u{85}",
+            "A\u{0}b",
+            "Ada\u{7f}",
+            "\u{97}Ada",
+            "A\tB",
+            "\u{2028}",
+            "x\u{feff}",
+        ],
+    );
     let list = doc["paths"]["/payment"]["get"]["parameters"].as_array().unwrap();
     let param = |name: &str| &list.iter().find(|p| p["name"] == name).unwrap()["schema"]["pattern"];
-    agree(param("limit"), |s| PageLimit::parse(s).is_ok(), &[
-        "1", "20", "100", "0", "101", "007", "+5", "-1", "1.0", "", " 1", "99999999999",
-    ]);
-    agree(param("cursor"), |s| Cursor::parse(s).is_ok(), &[
-        "6b061e65c1645f73176fe110", "6B061E65C1645F73176FE110", "6b061e65c1645f73176fe11", "zz061e65c1645f73176fe110",
-    ]);
+    agree(
+        param("limit"),
+        |s| PageLimit::parse(s).is_ok(),
+        &["1", "20", "100", "0", "101", "007", "+5", "-1", "1.0", "", " 1", "99999999999"],
+    );
+    agree(
+        param("cursor"),
+        |s| Cursor::parse(s).is_ok(),
+        &[
+            "6b061e65c1645f73176fe110",
+            "6B061E65C1645F73176FE110",
+            "6b061e65c1645f73176fe11",
+            "zz061e65c1645f73176fe110",
+        ],
+    );
 }

@@ -204,13 +204,16 @@ async fn bad_payment_input_is_400_naming_the_field() {
         (cuid.as_str(), "not-a-pi", "pm_card_visa", "paymentId "),
         (cuid.as_str(), id.as_str(), "card_visa", "paymentMethodId "),
         ("othercuid1234", id.as_str(), "pm_card_visa", "cuid does not match"),
-        (cuid.as_str(), id.as_str(), "pm_doesNotExist", "paymentMethodId "),
     ];
     for (cuid, payment, method, mentions) in cases {
         let response = app.confirm_payment(&user.token, cuid, payment, method).await;
         response.assert_status(400);
         assert!(response.message().starts_with(mentions), "{payment} {method}: {}", response.message());
     }
+    // Well formed, but naming nothing: like an unknown payment, 404.
+    let unknown = app.confirm_payment(&user.token, &cuid, &id, "pm_doesNotExist").await;
+    unknown.assert_status(404);
+    assert_eq!(unknown.message(), "Payment method not found or not usable.");
     for (key, value) in [("limit", "0"), ("limit", "101"), ("limit", "ten"), ("cursor", "nope")] {
         let response = app.list_payments(&user.token, &[(key, value)]).await;
         response.assert_status(400);

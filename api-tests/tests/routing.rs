@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use api_tests::{Emulator, Event};
+use api_tests::{Emulator, Event, TestApp};
 use http::{header::ALLOW, StatusCode};
 use serde_json::{json, Value};
 use shared::http::{openapi::Paths, Body, Response};
@@ -65,4 +65,26 @@ fn the_catch_all_binary_answers_its_event_under_the_emulator() {
     let answer = fallback.invoke(Event::of("route-fallback").json());
     assert_eq!(answer["statusCode"], json!(405), "{answer}");
     assert_eq!(answer["headers"]["allow"], json!("POST"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_literal_path_taken_by_a_parameter_route_is_405_not_a_bad_id() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    for (event, method, path, allow) in [
+        (Event::of("user-get"), "GET", "/user/login", "POST"),
+        (Event::of("user-delete"), "DELETE", "/user/register", "POST"),
+    ] {
+        let event = event.token(&user.token).request_line(method, path);
+        let response = match method {
+            "GET" => app.send(user_get::handle, event).await,
+            _ => app.send_payment(user_delete::handle, event).await,
+        };
+        response.assert_status(405);
+        assert_eq!(response.headers["allow"], allow, "{method} {path}");
+    }
+    let shadowed = Event::of("payment-get").token(&user.token).request_line("GET", "/payment/confirm");
+    let response = app.send_payment(payment_get::handle, shadowed).await;
+    response.assert_status(405);
+    assert_eq!(response.headers["allow"], "POST");
 }

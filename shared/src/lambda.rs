@@ -12,7 +12,11 @@ use lambda_http::{lambda_runtime::Context, request::RequestContext, service_fn, 
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::{config::ConfigError, http::ApiError, telemetry};
+use crate::{
+    config::ConfigError,
+    http::{openapi, ApiError},
+    telemetry,
+};
 
 /// Kept back from the invocation's deadline, so our answer (and its log
 /// line) always leaves before Lambda would kill the invocation.
@@ -76,13 +80,9 @@ where
         let started = Instant::now();
         let budget = budget(req.lambda_context_ref());
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let result = match tokio::time::timeout(budget, handler(state, req)).await {
-            Ok(result) => result,
-            Err(_) => Err(ApiError::ServiceUnavailable {
-                message: "The request took too long, please retry.",
-                retry_after: 1,
-                cause: format!("no answer within the {} ms budget", budget.as_millis()).into(),
-            }),
+        let result = match openapi::shadowed(&req) {
+            Some(refusal) => Err(refusal),
+            None => within(budget, handler(state, req)).await,
         };
         let response = result.unwrap_or_else(|err| {
             log_failure(&err);
@@ -94,6 +94,21 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// The handler's answer, or a 503 once the budget is spent.
+async fn within(
+    budget: Duration,
+    answer: impl Future<Output = Result<Response<Body>, ApiError>>,
+) -> Result<Response<Body>, ApiError> {
+    match tokio::time::timeout(budget, answer).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::ServiceUnavailable {
+            message: "The request took too long, please retry.",
+            retry_after: 1,
+            cause: format!("no answer within the {} ms budget", budget.as_millis()).into(),
+        }),
+    }
 }
 
 fn logged(req: Request, err: ApiError) -> Response<Body> {

@@ -78,9 +78,9 @@ impl From<PaymentsError> for ApiError {
         match err {
             PaymentsError::NotFound => Self::NotFound("Payment not found."),
             PaymentsError::CuidMismatch => Self::field("cuid", "does not match this payment"),
-            PaymentsError::UnusablePaymentMethod(_) => {
-                Self::field("paymentMethodId", "does not name a usable payment method")
-            }
+            // Well formed but naming nothing the caller can pay with, like an
+            // unknown payment.
+            PaymentsError::UnusablePaymentMethod(_) => Self::NotFound("Payment method not found or not usable."),
             PaymentsError::WrongState(status) => Self::Conflict(match status {
                 PaymentStatus::Succeeded => "The payment has already succeeded.",
                 PaymentStatus::Canceled => "The payment has been canceled.",

@@ -2,9 +2,13 @@
 //! answers it; `api-tests/tests/openapi.rs` holds it to the routes and to
 //! the real answers.
 
+use std::sync::OnceLock;
+
 use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
+use lambda_http::{request::RequestContext, Body, Request, RequestExt, Response};
 use serde_json::Value;
+
+use super::ApiError;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
@@ -19,38 +23,66 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// The documented paths and the methods each one has, read from the
 /// document, so that what no route matches can be answered truthfully.
-pub struct Paths(Vec<(Vec<String>, String)>);
+pub struct Paths(Vec<DocumentedPath>);
+
+struct DocumentedPath {
+    template: String,
+    segments: Vec<String>,
+    methods: String,
+}
 
 impl Paths {
     pub fn documented() -> Self {
         let document: Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
         let Some(paths) = document["paths"].as_object() else { return Self(Vec::new()) };
-        let mut found: Vec<(Vec<String>, String)> = paths
+        let mut found: Vec<DocumentedPath> = paths
             .iter()
             .map(|(path, item)| {
                 let methods: Vec<String> =
                     METHODS.iter().filter(|m| item.get(**m).is_some()).map(|m| m.to_uppercase()).collect();
-                (path.split('/').map(str::to_owned).collect(), methods.join(", "))
+                DocumentedPath {
+                    template: path.clone(),
+                    segments: path.split('/').map(str::to_owned).collect(),
+                    methods: methods.join(", "),
+                }
             })
             .collect();
         // As API Gateway chooses: a literal segment wins over a parameter.
-        found.sort_by_key(|(segments, _)| segments.iter().filter(|s| s.starts_with('{')).count());
+        found.sort_by_key(|path| path.segments.iter().filter(|s| s.starts_with('{')).count());
         Self(found)
     }
 
     /// The methods the path has (`"GET, POST"`), or None for no such path.
     pub fn allowed_at(&self, path: &str) -> Option<&str> {
-        let wanted: Vec<&str> = path.split('/').collect();
-        self.0
-            .iter()
-            .find(|(segments, _)| {
-                segments.len() == wanted.len()
-                    && segments.iter().zip(&wanted).all(|(have, want)| {
-                        have == want || (have.starts_with('{') && !want.is_empty())
-                    })
-            })
-            .map(|(_, methods)| methods.as_str())
+        self.matching(path).map(|documented| documented.methods.as_str())
     }
+
+    fn matching(&self, path: &str) -> Option<&DocumentedPath> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.0.iter().find(|documented| {
+            documented.segments.len() == wanted.len()
+                && documented
+                    .segments
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(have, want)| have == want || (have.starts_with('{') && !want.is_empty()))
+        })
+    }
+}
+
+/// API Gateway takes `GET /user/login` for `GET /user/{id}` with the id
+/// "login"; but /user/login is a resource of its own, which has no GET.
+/// Such a request is refused as the catch-all route refuses it: 405.
+pub fn shadowed(req: &Request) -> Option<ApiError> {
+    let Some(RequestContext::ApiGatewayV2(context)) = req.request_context_ref() else { return None };
+    let (_, route) = context.route_key.as_deref()?.split_once(' ')?;
+    if !route.contains('{') {
+        return None;
+    }
+    static PATHS: OnceLock<Paths> = OnceLock::new();
+    let documented = PATHS.get_or_init(Paths::documented).matching(req.uri().path())?;
+    (documented.template != route)
+        .then(|| ApiError::MethodNotAllowed { method: req.method().to_string(), allow: documented.methods.clone() })
 }
 
 #[cfg(test)]

@@ -194,13 +194,18 @@ def cargo_test(env: dict[str, str]) -> tuple[int, int, int]:
 
 
 def sam_build() -> int:
-    """What `sam build` packages: arm64 where the target installs, else x86_64."""
+    """What `sam build` packages: arm64 where the target installs, else x86_64.
+
+    sam builds one function at a time, each a fat-LTO link on one core. One
+    `cargo lambda build` of every binary first, with the flags sam uses, runs
+    the links side by side; sam then finds each binary fresh and packages it."""
     arm = subprocess.call(["rustup", "target", "add", "aarch64-unknown-linux-gnu"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
     architecture = "arm64" if arm else "x86_64"
     print(f"sam build for {architecture}" + ("" if arm else " (rustup could not add aarch64-unknown-linux-gnu)"), flush=True)
     os.environ["PATH"] = f"{BIN}:{os.environ['PATH']}"  # cargo-lambda and zig come from the virtualenv
-    return sam(["build", "--parameter-overrides", f"Architecture={architecture}"])
+    code = cargo(["lambda", "build", "--release", *(["--arm64"] if arm else []), "--bins"], {})
+    return code or sam(["build", "--parameter-overrides", f"Architecture={architecture}"])
 
 
 def seed_admin(env: dict[str, str]) -> tuple[str, str]:

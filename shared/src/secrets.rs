@@ -7,7 +7,7 @@
 use std::fmt;
 
 use aws_config::BehaviorVersion;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use serde_json::Value;
 
 use crate::config::ConfigError;
@@ -76,11 +76,20 @@ impl AppSecret {
     }
 }
 
+/// The roots AWS's endpoints chain to (Amazon Trust Services), compiled
+/// in: the SDK's default, the platform's store, has every cold start read
+/// and parse a directory of certificates.
+const AWS_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
+
 /// The AWS configuration from the environment (region, credentials,
 /// endpoint overrides) over rustls on ring, the crypto provider MongoDB and
 /// Stripe already use, so the binary carries one TLS stack.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS.as_bytes());
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(TlsContext::builder().with_trust_store(roots).build().unwrap_or_default())
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest()).http_client(https).load().await
 }
 

@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
-"""Cold start, latency and size of every function, measured (make bench).
+"""Cold start, CPU, memory, latency and size of every function, measured
+against a floor (make bench).
 
 Each release binary runs as a plain process against a minimal Lambda
-Runtime API served here, with the local stand-ins behind it:
+Runtime API served here, with the local stand-ins behind it. The floor is
+tools/bench-hello, the smallest lambda_runtime function, built in the same
+profile and measured the same way in the same run:
 
 - size:  the stripped binary, and the deployment zip (`bootstrap` deflated);
 - init:  process start → its first `GET /runtime/invocation/next` (median of
-         COLD_RUNS fresh processes): the work done before it can serve;
+         COLD_RUNS fresh processes): the work done before it can serve. Twice:
+         with the secret from moto, and from a Secrets Manager endpoint served
+         here that answers at once, so the stand-in's own speed is not ours;
 - first: the first invocation of a fresh process, including the MongoDB
-         connection and any Stripe call (median of the same runs);
-- warm:  WARM_REQUESTS invocations of one process, p50 and p99.
+         connection and any Stripe call (median);
+- warm:  WARM_REQUESTS invocations of one process, p50 and p99;
+- CPU:   user + system time per warm request: the kernel's account of a
+         process that served 1 + WARM_REQUESTS requests, less that of ones
+         that served 1;
+- RSS:   the peak resident memory of that process.
 
 Events are the files in events/, with a real token, ids and signature filled
-in. Timings are wall-clock on this machine: compare them with each other and
-with later runs here, not with Lambda's own figures.
+in. Timings are wall-clock on this machine: compare them with each other, and
+the ratios to the floor across machines, not with Lambda's own figures.
 """
 
 import io
@@ -36,12 +45,14 @@ import stack  # noqa: E402
 ROOT = stack.ROOT
 RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
 COLD_RUNS = int(os.environ.get("COLD_RUNS", "7"))
-WARM_REQUESTS = int(os.environ.get("WARM_REQUESTS", "300"))
-FUNCTIONS = [
-    "user-register", "user-login", "user-create", "user-list", "user-get", "user-update", "user-delete",
-    "payment-create", "payment-confirm", "payment-get", "payment-list", "payment-cancel", "payment-refund",
-    "payment-webhook",
-]
+WARM_REQUESTS = int(os.environ.get("WARM_REQUESTS", "1000"))
+# Every function behind a route (db-migrate is a deploy-time custom resource).
+FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if path.name != "db-migrate")
+HELLO = "bench-hello"
+# Each of their requests is an argon2 hash (or a refusal that costs one):
+# fewer warm requests, and no CPU target.
+HASHING = {"user-register", "user-login", "user-create", "user-password"}
+ZIP_LIMIT_KIB = 4096
 
 
 class RuntimeApi:
@@ -108,21 +119,35 @@ def start(function: str, env: dict) -> tuple[subprocess.Popen, RuntimeApi, float
     return proc, api, started
 
 
-def measure(function: str, event: dict, env: dict) -> dict:
-    inits, firsts = [], []
+def stop(proc: subprocess.Popen, api: RuntimeApi) -> tuple[float, float]:
+    """Kills the process; (its user + system CPU in ms, its peak RSS in MiB)."""
+    proc.kill()
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = -9
+    api.close()
+    return (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss / 1024
+
+
+def cold(function: str, event: dict, env: dict) -> tuple[list[float], list[float], list[float], dict]:
+    """COLD_RUNS fresh processes, one request each: inits, firsts, CPU, and the last answer."""
+    inits, firsts, cpus = [], [], []
     for _ in range(COLD_RUNS):
         proc, api, started = start(function, env)
         first, result = api.invoke(event)
         inits.append((api.first_next - started) * 1000)
         firsts.append(first)
-        proc.kill()
-        proc.wait()
-        api.close()
-    proc, api, _ = start(function, env)
-    warm = sorted(api.invoke(event)[0] for _ in range(WARM_REQUESTS))
-    proc.kill()
-    proc.wait()
-    api.close()
+        cpus.append(stop(proc, api)[0])
+    return inits, firsts, cpus, result
+
+
+def measure(function: str, event: dict, env: dict, instant_env: dict) -> dict:
+    inits, firsts, _, result = cold(function, event, env)
+    instant_inits, _, one_cpus, _ = cold(function, event, instant_env)
+    requests = WARM_REQUESTS // 10 if function in HASHING else WARM_REQUESTS
+    proc, api, _ = start(function, instant_env)
+    api.invoke(event)
+    warm = sorted(api.invoke(event)[0] for _ in range(requests))
+    cpu_ms, rss_mib = stop(proc, api)
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(RELEASE / function, "bootstrap")
@@ -132,10 +157,56 @@ def measure(function: str, event: dict, env: dict) -> dict:
         "binary_kib": (RELEASE / function).stat().st_size / 1024,
         "zip_kib": len(zipped.getvalue()) / 1024,
         "init_ms": statistics.median(inits),
+        "instant_init_ms": statistics.median(instant_inits),
         "first_ms": statistics.median(firsts),
         "p50_ms": warm[len(warm) // 2],
         "p99_ms": warm[min(len(warm) - 1, int(len(warm) * 0.99))],
+        "cpu_ms": max(cpu_ms - statistics.median(one_cpus), 0) / requests,
+        "rss_mib": rss_mib,
     }
+
+
+class InstantSecrets:
+    """A Secrets Manager endpoint that answers GetSecretValue at once."""
+
+    def __init__(self, secret: dict):
+        answer = json.dumps({"ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{stack.SECRET_ID}",
+                             "Name": stack.SECRET_ID, "SecretString": json.dumps(secret),
+                             "VersionId": str(uuid.uuid4()), "VersionStages": ["AWSCURRENT"],
+                             "CreatedDate": time.time()}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def indexed_read_ms(mongodb_uri: str, database: str, user_id: str) -> float:
+    """p50 of one read by _id on the stand-in, from a client already connected."""
+    import pymongo  # installed with nx-27017
+    from bson import ObjectId
+
+    users = pymongo.MongoClient(mongodb_uri)[database]["users"]
+    users.find_one({"_id": ObjectId(user_id)})
+    times = []
+    for _ in range(WARM_REQUESTS):
+        started = time.perf_counter()
+        users.find_one({"_id": ObjectId(user_id)})
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)[len(times) // 2]
 
 
 def event(function: str, token: str | None = None, path_id: str | None = None, body: dict | None = None,
@@ -160,9 +231,7 @@ def once(function: str, ev: dict, env: dict) -> dict:
     try:
         return json.loads(api.invoke(ev)[1]["body"])
     finally:
-        proc.kill()
-        proc.wait()
-        api.close()
+        stop(proc, api)
 
 
 def stripe_signature(payload: str, secret: str) -> str:
@@ -179,6 +248,7 @@ def main() -> int:
     with stack.Processes() as procs:
         services = stack.start_services(procs, persistent=False)
         env = {**services.env, "MONGODB_DATABASE": "bench"}
+        instant_env = {**env, "AWS_ENDPOINT_URL_SECRETS_MANAGER": InstantSecrets(services.secret).url}
         stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "migrate"], env)
         once("user-register", event("user-register"), env)
         token = once("user-login", event("user-login"), env)["access_token"]
@@ -190,10 +260,15 @@ def main() -> int:
         hook = json.loads(event("payment-webhook")["body"])
         hook["data"]["object"]["id"] = payment["id"]
         hook_body = json.dumps(hook)
+        # Its own account: the first change revokes the token, so the rest are 401s.
+        changer = once("user-register", event("user-register", body={
+            "userName": "Bench", "email": "changer@example.com", "password": "analytical-engine"}), env)["access_token"]
         # Built when measured: a webhook signature is good for 5 minutes.
         events = {
             "user-register": lambda: event("user-register"),
             "user-login": lambda: event("user-login"),
+            "user-password": lambda: event("user-password", changer, body={
+                "currentPassword": "analytical-engine", "newPassword": "analytical-engine"}),
             "user-create": lambda: event("user-create", token),
             "user-list": lambda: event("user-list", token),
             "user-get": lambda: event("user-get", token, me),
@@ -209,16 +284,49 @@ def main() -> int:
             "payment-refund": lambda: event("payment-refund", token, payment["id"]),
             "payment-webhook": lambda: event("payment-webhook", raw_body=hook_body, headers={
                 "stripe-signature": stripe_signature(hook_body, services.secret["stripeWebhookSecret"])}),
+            "config-get": lambda: event("config-get"),
+            "openapi-get": lambda: event("openapi-get"),
+            "route-fallback": lambda: event("route-fallback"),
+            HELLO: lambda: event("user-get", token, me),
         }
-        rows = [measure(function, events[function](), env) for function in FUNCTIONS]
-    print(f"\n{COLD_RUNS} cold starts and {WARM_REQUESTS} warm requests per function; "
-          f"{os.cpu_count()} CPUs, {os.uname().machine}, release profile\n")
-    print("| function | status | binary KiB | zip KiB | init ms | first request ms | warm p50 ms | warm p99 ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['function']} | {r['status']} | {r['binary_kib']:.0f} | {r['zip_kib']:.0f} | {r['init_ms']:.1f} "
-              f"| {r['first_ms']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+        hello = measure(HELLO, events[HELLO](), env, instant_env)
+        rows = [measure(function, events[function](), env, instant_env) for function in FUNCTIONS]
+        read_ms = indexed_read_ms(services.secret["mongodbUri"], "bench", me)
+    report(hello, rows, read_ms)
     return 0
+
+
+def report(hello: dict, rows: list[dict], read_ms: float) -> None:
+    print(f"\n{COLD_RUNS} cold starts (each with moto's secret and with an instant one) and {WARM_REQUESTS} warm "
+          f"requests per function ({WARM_REQUESTS // 10} for the hashing ones); "
+          f"{os.cpu_count()} CPUs, {os.uname().machine}, release profile\n")
+    print("| function | status | zip KiB | init ms | init ms, instant secret | first request ms | warm p50 ms "
+          "| warm p99 ms | CPU ms/request | peak RSS MiB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in [hello, *rows]:
+        print(f"| {r['function']} | {r['status']} | {r['zip_kib']:.0f} | {r['init_ms']:.1f} | {r['instant_init_ms']:.1f} "
+              f"| {r['first_ms']:.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['cpu_ms']:.3f} | {r['rss_mib']:.1f} |")
+    print(f"\nRatios to {HELLO} (init with the instant secret):\n")
+    print("| function | init | warm p50 | CPU/request | peak RSS |")
+    print("|---|---:|---:|---:|---:|")
+    ratio = lambda r, key: r[key] / hello[key] if hello[key] else float("inf")  # noqa: E731
+    for r in rows:
+        print(f"| {r['function']} | {ratio(r, 'instant_init_ms'):.1f}× | {ratio(r, 'p50_ms'):.1f}× "
+              f"| {ratio(r, 'cpu_ms'):.1f}× | {ratio(r, 'rss_mib'):.1f}× |")
+    get = next(r for r in rows if r["function"] == "user-get")
+    worst_init = max(rows, key=lambda r: r["instant_init_ms"])
+    biggest = max(rows, key=lambda r: r["zip_kib"])
+    targets = [
+        (f"init with the instant secret ≤ 2× {HELLO}'s (worst: {worst_init['function']})",
+         ratio(worst_init, "instant_init_ms"), 2.0, "×"),
+        ("CPU per warm GET /user/{id} ≤ 1.5× the floor's", ratio(get, "cpu_ms"), 1.5, "×"),
+        (f"warm GET /user/{{id}} p50 ≤ the floor's + one indexed read ({hello['p50_ms']:.2f} + {read_ms:.2f} ms)",
+         get["p50_ms"], hello["p50_ms"] + read_ms, " ms"),
+        (f"every zip ≤ {ZIP_LIMIT_KIB} KiB (biggest: {biggest['function']})", biggest["zip_kib"], ZIP_LIMIT_KIB, " KiB"),
+    ]
+    print("\nTargets:\n")
+    for name, value, limit, unit in targets:
+        print(f"- {'met' if value <= limit else 'MISSED'}: {name}: {value:.2f}{unit} (limit {limit:.2f}{unit})")
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ pub async fn put_secret(value: &serde_json::Value) -> String {
 /// Stores a new secret under `id`.
 pub async fn put_secret_named(id: &str, value: &serde_json::Value) {
     service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    let config = shared::secrets::sdk_config().await;
-    aws_sdk_secretsmanager::Client::new(&config)
+    shared::secrets::client()
+        .expect("the AWS environment of `make services`")
         .create_secret()
         .name(id)
         .secret_string(value.to_string())

@@ -1,12 +1,12 @@
 //! The one JSON secret in AWS Secrets Manager that holds every credential.
 //!
-//! The endpoint comes from the standard AWS configuration, so
+//! The endpoint comes from the standard AWS setting, so
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER` points a function at another endpoint
 //! with no code path of its own.
 
 use std::fmt;
 
-use aws_config::BehaviorVersion;
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use serde_json::Value;
 
@@ -34,8 +34,8 @@ impl AppSecret {
     /// Reads and checks the secret. One round trip, once per cold start.
     pub async fn fetch(secret_id: &str) -> Result<Self, ConfigError> {
         let unavailable = |why: String| ConfigError::SecretUnavailable { id: secret_id.to_owned(), why };
-        let config = sdk_config().await;
-        let output = aws_sdk_secretsmanager::Client::new(&config)
+        let output = client()
+            .map_err(unavailable)?
             .get_secret_value()
             .secret_id(secret_id)
             .send()
@@ -81,16 +81,39 @@ impl AppSecret {
 /// and parse a directory of certificates.
 const AWS_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
 
-/// The AWS configuration from the environment (region, credentials,
-/// endpoint overrides) over rustls on ring, the crypto provider MongoDB and
+/// A Secrets Manager client configured the way Lambda configures a
+/// function: region and credentials from the environment (`AWS_REGION`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and the
+/// standard endpoint settings (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, else
+/// `AWS_ENDPOINT_URL`). aws-config's whole provider chain (profile files,
+/// SSO, STS, IMDS) would cost a megabyte of binary and cold-start work that
+/// a function never needs. TLS is rustls on ring, the provider MongoDB and
 /// Stripe already use, so the binary carries one TLS stack.
-pub async fn sdk_config() -> aws_config::SdkConfig {
+pub fn client() -> Result<aws_sdk_secretsmanager::Client, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let required = |name: &str| var(name).ok_or_else(|| format!("{name} is not set"));
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    );
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
     let roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS.as_bytes());
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .tls_context(TlsContext::builder().with_trust_store(roots).build().unwrap_or_default())
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(https).load().await
+    let mut config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        .http_client(https);
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| var("AWS_ENDPOINT_URL")) {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(aws_sdk_secretsmanager::Client::from_conf(config.build()))
 }
 
 #[cfg(test)]

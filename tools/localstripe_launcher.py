@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""localstripe, patched where it differs from Stripe in ways async-stripe 1.x
+"""localstripe, patched where it differs from Stripe in ways a Stripe client
 or this API depends on, and served on 127.0.0.1 only.
 
     localstripe_launcher.py --port 8420

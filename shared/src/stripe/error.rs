@@ -1,4 +1,7 @@
-use stripe::StripeError;
+use super::wire;
+
+/// Why Stripe could not be heard: a connection, TLS or HTTP failure, or a 5xx.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Stripe's answer, by what it means for the caller.
 #[derive(Debug, thiserror::Error)]
@@ -30,23 +33,20 @@ pub enum GatewayError {
     TimedOut,
     /// Unreachable, failing (5xx) or answering nonsense.
     #[error("Stripe is unavailable")]
-    Unavailable(#[source] StripeError),
+    Unavailable(#[source] Cause),
     /// Stripe answered something this code cannot read as our types.
     #[error("Stripe answered an object this API cannot read: {0}")]
     Unreadable(String),
 }
 
 impl GatewayError {
-    pub(super) fn classify(err: StripeError) -> Self {
-        let (error, status) = match err {
-            StripeError::Stripe(error, status) => (error, status),
-            StripeError::Timeout => return Self::TimedOut,
-            other => return Self::Unavailable(other),
-        };
-        let message = error.message.clone().unwrap_or_default();
-        let code = error.code.as_ref().map(|code| code.as_str().to_owned()).unwrap_or_default();
-        let param = error.param.clone();
-        match (status, error.type_.as_str(), code.as_str()) {
+    /// An error answer by its status and Stripe's error object (`type`,
+    /// `code`, `message`, `param`; all empty when the body was not Stripe's).
+    pub(super) fn classify(status: u16, error: wire::ApiError) -> Self {
+        let message = error.message.unwrap_or_default();
+        let code = error.code.unwrap_or_default();
+        let param = error.param;
+        match (status, error.kind.as_str(), code.as_str()) {
             (402, ..) | (_, "card_error", _) => Self::Declined {
                 message: if message.is_empty() { "The payment was declined.".into() } else { message },
             },
@@ -55,7 +55,7 @@ impl GatewayError {
             (_, "idempotency_error", _) => Self::KeyReused { message },
             (_, _, "payment_intent_unexpected_state") => Self::InvalidState { message },
             (404, ..) | (_, _, "resource_missing") => Self::NotFound { param, message },
-            (500.., ..) => Self::Unavailable(StripeError::Stripe(error, status)),
+            (500.., ..) => Self::Unavailable(format!("Stripe answered {status}: {message}").into()),
             _ => Self::InvalidRequest { param, message },
         }
     }

@@ -120,6 +120,7 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, *_):
             pass

@@ -143,6 +143,13 @@ def _create_index_with_id(self, key, *args, **kwargs):
 index_manager.IndexManager.create_index = _create_index_with_id
 
 
+# 3b. A unique index over documents that already repeat its key fails with
+#     {"ok": 0, "errmsg": "UNIQUE constraint failed: ..."} and no code, which
+#     the driver cannot read. MongoDB fails createIndexes with code 11000
+#     (DuplicateKey), as patch 2 reports it.
+index_manager.IndexManager.create_index = _reporting_duplicates(index_manager.IndexManager.create_index)
+
+
 # 4. `$set` of a boolean stores 1 or 0, and of a date its string: the SQL
 #    update tier binds them as SQLite parameters. MongoDB keeps their BSON
 #    types. Send such updates to the Python tier, which writes the document

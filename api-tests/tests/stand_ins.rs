@@ -46,6 +46,19 @@ async fn find_one_and_update_reports_a_duplicate_key() {
 }
 
 #[tokio::test]
+async fn a_unique_index_over_repeated_keys_fails_with_a_duplicate_key() {
+    let db = services_db().await;
+    let people = db.collection::<Document>("people");
+    people.insert_many([doc! { "email": "a@example.com" }, doc! { "email": "a@example.com" }]).await.unwrap();
+    let unique = IndexOptions::builder().unique(true).build();
+    let err = people
+        .create_index(IndexModel::builder().keys(doc! { "email": 1 }).options(unique).build())
+        .await
+        .expect_err("MongoDB refuses the index with E11000");
+    assert!(matches!(err.kind.as_ref(), ErrorKind::Command(command) if command.code == 11000), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_compound_index_naming_id_is_accepted_and_serves_writes() {
     let db = services_db().await;
     let things = db.collection::<Document>("listed");

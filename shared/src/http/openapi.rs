@@ -32,7 +32,13 @@ struct DocumentedPath {
 }
 
 impl Paths {
-    pub fn documented() -> Self {
+    /// The paths of `DOCUMENT`, read once per container.
+    pub fn documented() -> &'static Self {
+        static PATHS: OnceLock<Paths> = OnceLock::new();
+        PATHS.get_or_init(Self::read)
+    }
+
+    fn read() -> Self {
         let document: Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
         let Some(paths) = document["paths"].as_object() else { return Self(Vec::new()) };
         let mut found: Vec<DocumentedPath> = paths
@@ -79,8 +85,7 @@ pub fn shadowed(req: &Request) -> Option<ApiError> {
     if !route.contains('{') {
         return None;
     }
-    static PATHS: OnceLock<Paths> = OnceLock::new();
-    let documented = PATHS.get_or_init(Paths::documented).matching(req.uri().path())?;
+    let documented = Paths::documented().matching(req.uri().path())?;
     (documented.template != route)
         .then(|| ApiError::MethodNotAllowed { method: req.method().to_string(), allow: documented.methods.clone() })
 }

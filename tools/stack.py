@@ -117,8 +117,7 @@ def start_services(procs: Processes, persistent: bool) -> Services:
     env = {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
         "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        **require_signatures(f"http://127.0.0.1:{moto_port}"),
         "APP_SECRET_ID": SECRET_ID,
         "MONGODB_DATABASE": "payments",
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}/",
@@ -134,6 +133,31 @@ def start_services(procs: Processes, persistent: bool) -> Services:
     }
     create_secret(env, secret)
     return Services(env, secret)
+
+
+def require_signatures(moto_url: str) -> dict[str, str]:
+    """Makes moto check what AWS checks: out of the box it answers any
+    request, signed or not, with any key; AWS refuses an unknown access key
+    (403 UnrecognizedClientException), a signature that does not match
+    (SignatureDoesNotMatch) and an action the key's policy does not allow.
+    This creates an IAM user allowed Secrets Manager, then switches on
+    moto's own authentication, which recomputes each signature with
+    botocore's SigV4. Returns the user's credentials."""
+    import boto3  # installed with moto
+    import urllib.request
+
+    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1",
+                       aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+    iam.create_user(UserName="payments-local")
+    iam.put_user_policy(UserName="payments-local", PolicyName="secrets", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}],
+    }))
+    key = iam.create_access_key(UserName="payments-local")["AccessKey"]
+    # From now on every request is authenticated: no unauthenticated actions left.
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset-auth", data=b"0", method="POST",
+                                                  headers={"content-type": "text/plain"})).read()
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
 def create_secret(env: dict[str, str], value: dict[str, str]) -> None:

@@ -27,14 +27,11 @@ pub async fn put_secret(value: &serde_json::Value) -> String {
 /// Stores a new secret under `id`.
 pub async fn put_secret_named(id: &str, value: &serde_json::Value) {
     service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    shared::secrets::client()
+    shared::secrets::SecretsManager::from_env()
         .expect("the AWS environment of `make services`")
-        .create_secret()
-        .name(id)
-        .secret_string(value.to_string())
-        .send()
+        .call("CreateSecret", &serde_json::json!({ "Name": id, "SecretString": value.to_string() }))
         .await
-        .unwrap_or_else(|err| panic!("creating a secret in moto: {err:?}. {HOW_TO_START}"));
+        .unwrap_or_else(|err| panic!("creating a secret in moto: {err}. {HOW_TO_START}"));
 }
 
 /// A fresh database on the local MongoDB stand-in, for tests of the stand-in itself.

@@ -7,12 +7,14 @@
 //! - `users`, `payments`, `auth`: the application, taking narrow dependencies;
 //! - `store` (MongoDB) and `stripe` (the gateway), each with its own error;
 //! - `domain`: values valid by construction and the payment state machine;
-//! - `config`, `secrets`, `state`, `telemetry`: read once per cold start.
+//! - `config`, `secrets`, `state`, `telemetry`: read once per cold start;
+//!   `https`: the outbound HTTPS client Stripe and Secrets Manager share.
 
 pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod https;
 pub mod lambda;
 pub mod payments;
 pub mod secrets;

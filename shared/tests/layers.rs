@@ -9,6 +9,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("domain", 0),
     ("telemetry", 0),
     ("config", 1),
+    ("https", 1),
     ("secrets", 2),
     ("store", 2),
     ("stripe", 2),

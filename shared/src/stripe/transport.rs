@@ -6,14 +6,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client},
-    rt::TokioExecutor,
-};
 use serde::de::DeserializeOwned;
 
 use super::{wire, GatewayError};
+use crate::https::{self, HttpsClient};
 
 /// The API version whose objects `wire` reads.
 const API_VERSION: &str = "2026-09-30.endive";
@@ -21,7 +17,7 @@ const API_VERSION: &str = "2026-09-30.endive";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Transport {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: HttpsClient,
     base: String,
     authorization: String,
 }
@@ -33,19 +29,8 @@ impl Transport {
     /// `base` is Stripe's API origin (`https://api.stripe.com/`); a malformed
     /// one is refused here, at cold start.
     pub fn new(secret_key: &str, base: &str) -> Result<Self, String> {
-        let base = base.trim_end_matches('/').to_owned();
-        let uri: http::Uri = base.parse().map_err(|err| format!("{base}: {err}"))?;
-        if !matches!(uri.scheme_str(), Some("https" | "http")) || uri.host().is_none() {
-            return Err(format!("{base} is not an http(s) URL"));
-        }
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|err| err.to_string())?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(https);
-        Ok(Self { client, base, authorization: format!("Bearer {secret_key}") })
+        let base = https::origin(base)?;
+        Ok(Self { client: https::client()?, base, authorization: format!("Bearer {secret_key}") })
     }
 
     /// Sends one request and reads the answer as `T`, or classifies the error.

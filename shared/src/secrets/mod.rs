@@ -4,11 +4,15 @@
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER` points a function at another endpoint
 //! with no code path of its own.
 
+mod secrets_manager;
+mod sigv4;
+
 use std::fmt;
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use serde_json::Value;
+
+pub use secrets_manager::{SecretsManager, SecretsManagerError};
+pub use sigv4::Credentials;
 
 use crate::config::ConfigError;
 
@@ -34,15 +38,13 @@ impl AppSecret {
     /// Reads and checks the secret. One round trip, once per cold start.
     pub async fn fetch(secret_id: &str) -> Result<Self, ConfigError> {
         let unavailable = |why: String| ConfigError::SecretUnavailable { id: secret_id.to_owned(), why };
-        let output = client()
-            .map_err(unavailable)?
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
+        let client = SecretsManager::from_env().map_err(|err| unavailable(err.to_string()))?;
+        let text = client
+            .get_secret_string(secret_id)
             .await
-            .map_err(|err| unavailable(aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string()))?;
-        let text = output.secret_string().ok_or_else(|| unavailable("the secret has no string value".into()))?;
-        Self::parse(secret_id, text)
+            .map_err(|err| unavailable(err.to_string()))?
+            .ok_or_else(|| unavailable("the secret has no string value".into()))?;
+        Self::parse(secret_id, &text)
     }
 
     pub fn parse(secret_id: &str, text: &str) -> Result<Self, ConfigError> {
@@ -74,46 +76,6 @@ impl AppSecret {
             stripe_publishable_key: text_of("stripePublishableKey"),
         })
     }
-}
-
-/// The roots AWS's endpoints chain to (Amazon Trust Services), compiled
-/// in: the SDK's default, the platform's store, has every cold start read
-/// and parse a directory of certificates.
-const AWS_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
-
-/// A Secrets Manager client configured the way Lambda configures a
-/// function: region and credentials from the environment (`AWS_REGION`,
-/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and the
-/// standard endpoint settings (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, else
-/// `AWS_ENDPOINT_URL`). aws-config's whole provider chain (profile files,
-/// SSO, STS, IMDS) would cost a megabyte of binary and cold-start work that
-/// a function never needs. TLS is rustls on ring, the provider MongoDB and
-/// Stripe already use, so the binary carries one TLS stack.
-pub fn client() -> Result<aws_sdk_secretsmanager::Client, String> {
-    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let required = |name: &str| var(name).ok_or_else(|| format!("{name} is not set"));
-    let credentials = Credentials::new(
-        required("AWS_ACCESS_KEY_ID")?,
-        required("AWS_SECRET_ACCESS_KEY")?,
-        var("AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    );
-    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
-    let roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS.as_bytes());
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(TlsContext::builder().with_trust_store(roots).build().unwrap_or_default())
-        .build_https();
-    let mut config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region))
-        .credentials_provider(credentials)
-        .http_client(https);
-    if let Some(endpoint) = var("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| var("AWS_ENDPOINT_URL")) {
-        config = config.endpoint_url(endpoint);
-    }
-    Ok(aws_sdk_secretsmanager::Client::from_conf(config.build()))
 }
 
 #[cfg(test)]

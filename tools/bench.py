@@ -269,8 +269,10 @@ def stripe_signature(payload: str, secret: str) -> str:
 
 
 def main() -> int:
-    packages = [arg for name in {*FUNCTIONS, *SETUP, HELLO, "payments-admin"} for arg in ("-p", name)]
-    if stack.cargo(["build", "--release", "--bins", *packages], {}) != 0:
+    # Features unified over the whole workspace, as `cargo lambda build
+    # --release --bins` builds what SAM deploys; only the binaries used are linked.
+    binaries = [arg for name in sorted({*FUNCTIONS, *SETUP, HELLO, "payments-admin"}) for arg in ("--bin", name)]
+    if stack.cargo(["build", "--release", "--workspace", *binaries], {}) != 0:
         return 1
     with stack.Processes() as procs:
         services = stack.start_services(procs, persistent=False)

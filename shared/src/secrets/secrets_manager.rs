@@ -17,7 +17,10 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 
 use super::sigv4::{self, Credentials, Scope};
-use crate::https::{self, HttpsClient};
+use crate::{
+    https::{self, HttpsClient},
+    telemetry,
+};
 
 /// Per attempt: a cold start has Lambda's 10 s init phase for everything.
 const TIMEOUT: Duration = Duration::from_millis(2500);
@@ -123,14 +126,16 @@ impl SecretsManager {
             .body(Full::new(Bytes::from(body.to_owned())))
             .map_err(|err| SecretsManagerError::Misconfigured(err.to_string()))?;
         let exchange = async {
-            let response =
-                self.client.request(request).await.map_err(|err| SecretsManagerError::Unreachable(err.to_string()))?;
+            // The whole chain: hyper's own message is only "client error (Connect)".
+            let unreachable =
+                |err: &(dyn std::error::Error + 'static)| SecretsManagerError::Unreachable(telemetry::chain(err));
+            let response = self.client.request(request).await.map_err(|err| unreachable(&err))?;
             let status = response.status();
-            let bytes =
-                response.into_body().collect().await.map_err(|err| SecretsManagerError::Unreachable(err.to_string()))?;
+            let bytes = response.into_body().collect().await.map_err(|err| unreachable(&err))?;
             Ok::<_, SecretsManagerError>((status, bytes.to_bytes()))
         };
-        let (status, bytes) = tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| SecretsManagerError::TimedOut)??;
+        let (status, bytes) =
+            tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| SecretsManagerError::TimedOut)??;
         read(status, &bytes)
     }
 }
@@ -186,6 +191,17 @@ mod tests {
         assert!(read(StatusCode::SERVICE_UNAVAILABLE, b"<html>busy</html>").unwrap_err().is_transient());
         let denied = read(StatusCode::BAD_REQUEST, br#"{"__type":"AccessDeniedException","Message":"no"}"#);
         assert!(!denied.unwrap_err().is_transient());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_reported_with_its_cause_after_the_retries() {
+        let credentials =
+            Credentials { access_key_id: "AKID".into(), secret_access_key: "key".into(), session_token: None };
+        // Port 1 on loopback: nothing listens there.
+        let client = SecretsManager::new("http://127.0.0.1:1", "us-east-1", credentials).unwrap();
+        let err = client.get_secret_string("app").await.unwrap_err();
+        assert!(matches!(err, SecretsManagerError::Unreachable(_)), "{err:?}");
+        assert!(err.to_string().to_lowercase().contains("connection refused"), "{err}");
     }
 
     #[test]

@@ -46,7 +46,12 @@ pub struct Scope<'a> {
 
 /// The headers that make `request` signed at `now`: `x-amz-date`, the
 /// session token when there is one, and `authorization`.
-pub fn sign(credentials: &Credentials, scope: &Scope, request: &Request, now: SystemTime) -> Vec<(&'static str, String)> {
+pub fn sign(
+    credentials: &Credentials,
+    scope: &Scope,
+    request: &Request,
+    now: SystemTime,
+) -> Vec<(&'static str, String)> {
     let amz_date = amz_date(now);
     let date = &amz_date[..8];
     let mut headers: Vec<(&str, &str)> = request.headers.to_vec();
@@ -162,7 +167,8 @@ mod tests {
     #[test]
     fn the_test_suites_get_vanilla_request_is_signed_as_published() {
         let request = Request { method: "GET", path: "/", host: "example.amazonaws.com", headers: &[], body: b"" };
-        let signed = sign(&example(None), &Scope { region: "us-east-1", service: "service" }, &request, at(1_440_938_160));
+        let signed =
+            sign(&example(None), &Scope { region: "us-east-1", service: "service" }, &request, at(1_440_938_160));
         assert_eq!(
             signed,
             [
@@ -185,7 +191,10 @@ mod tests {
             method: "POST",
             path: "/",
             host: "secretsmanager.us-east-1.amazonaws.com",
-            headers: &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "secretsmanager.GetSecretValue")],
+            headers: &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "secretsmanager.GetSecretValue"),
+            ],
             body: br#"{"SecretId":"payments-api/local"}"#,
         };
         let scope = Scope { region: "us-east-1", service: "secretsmanager" };

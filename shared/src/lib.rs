@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod config;
 pub mod domain;
+mod hex;
 pub mod http;
 pub mod https;
 pub mod lambda;

@@ -8,6 +8,7 @@ use std::{collections::BTreeSet, path::Path};
 const LAYERS: &[(&str, u8)] = &[
     ("domain", 0),
     ("telemetry", 0),
+    ("hex", 0),
     ("config", 1),
     ("https", 1),
     ("secrets", 2),

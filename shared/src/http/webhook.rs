@@ -152,7 +152,7 @@ mod tests {
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
         let mut signed = format!("{t}.").into_bytes();
         signed.extend_from_slice(payload);
-        let mac: String = hmac::sign(&key, &signed).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let mac = crate::hex::encode(hmac::sign(&key, &signed).as_ref());
         format!("t={t},v1={mac}")
     }
 

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::sigv4::{self, Credentials, Scope};
 use crate::{
+    config,
     https::{self, HttpsClient},
     telemetry,
 };
@@ -62,9 +63,10 @@ pub struct SecretsManager {
 
 impl SecretsManager {
     pub fn from_env() -> Result<Self, SecretsManagerError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let required =
-            |name: &str| var(name).ok_or_else(|| SecretsManagerError::Misconfigured(format!("{name} is not set")));
+        let var = config::optional;
+        let required = |name: &'static str| {
+            var(name).ok_or_else(|| SecretsManagerError::Misconfigured(format!("{name} is not set")))
+        };
         let credentials = Credentials {
             access_key_id: required("AWS_ACCESS_KEY_ID")?,
             secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,

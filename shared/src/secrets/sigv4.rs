@@ -14,6 +14,8 @@ use std::{
 
 use ring::{digest, hmac};
 
+use crate::hex;
+
 pub struct Credentials {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -67,15 +69,19 @@ pub fn sign(
     for (name, value) in &headers {
         let _ = writeln!(canonical, "{name}:{}", value.trim());
     }
-    let _ = write!(canonical, "\n{signed_headers}\n{}", hex(digest::digest(&digest::SHA256, request.body).as_ref()));
+    let _ = write!(
+        canonical,
+        "\n{signed_headers}\n{}",
+        hex::encode(digest::digest(&digest::SHA256, request.body).as_ref())
+    );
 
     let credential_scope = format!("{date}/{}/{}/aws4_request", scope.region, scope.service);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{credential_scope}\n{}",
-        hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
     );
     let key = signing_key(&credentials.secret_access_key, date, scope);
-    let signature = hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let signature = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
     let authorization = format!(
         "AWS4-HMAC-SHA256 Credential={}/{credential_scope}, SignedHeaders={signed_headers}, Signature={signature}",
         credentials.access_key_id
@@ -118,13 +124,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
     let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
     (year_of_era + era * 400 + i64::from(month <= 2), month, day)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
 }
 
 #[cfg(test)]

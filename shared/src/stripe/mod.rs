@@ -184,7 +184,7 @@ fn idempotency_key(key: &str) -> String {
         return key.to_owned();
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::encode(digest.as_ref());
     // Our keys are ASCII ids joined by `-`, so any byte is a char boundary.
     format!("{}-{hex}", &key[..MAX_KEY_LEN - hex.len() - 1])
 }

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlite3 import IntegrityError
 
 from neosqlite.collection import Collection
+from neosqlite.collection import datetime_query_processor
 from neosqlite.collection import index_manager
 from neosqlite.collection import sql_translator_unified
 from neosqlite.collection import type_correction
@@ -57,14 +58,39 @@ def _names_object_id(query) -> bool:
     return isinstance(query, dict) and any(k != "_id" and _holds_object_id(v) for k, v in query.items())
 
 
+# 1c. A filter comparing dates ({"seenAt": {"$lt": date}}) compares whole
+#     seconds: the SQL tier wraps both sides in SQLite's datetime(), which
+#     drops the milliseconds, so 10:00:00.100 is not before 10:00:00.900.
+#     MongoDB compares BSON dates to the millisecond ("a 64-bit integer that
+#     represents the number of milliseconds since the Unix epoch":
+#     https://www.mongodb.com/docs/manual/reference/bson-types/#date). The
+#     Python tier compares datetimes exactly: send such filters there too.
+def _holds_date(value) -> bool:
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_date(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_date(v) for v in value)
+    return False
+
+
+def _python_tier(query) -> bool:
+    return _names_object_id(query) or _holds_date(query)
+
+
+# The date-query processor (find's own path for such filters) has a switch
+# for the same: keep it on.
+datetime_query_processor.DateTimeQueryProcessor.is_kill_switch_enabled = lambda self: True
+
 # Both SQL translators answer "use the Python tier" with None.
 _build_where = _sql_query_builder.SqlQueryBuilderMixin._build_simple_where_clause
 _sql_query_builder.SqlQueryBuilderMixin._build_simple_where_clause = (
-    lambda self, query: None if _names_object_id(query) else _build_where(self, query)
+    lambda self, query: None if _python_tier(query) else _build_where(self, query)
 )
 _translate_match = sql_translator_unified.SQLTranslator.translate_match
 sql_translator_unified.SQLTranslator.translate_match = (
-    lambda self, spec, *args, **kwargs: (None, []) if _names_object_id(spec) else _translate_match(self, spec, *args, **kwargs)
+    lambda self, spec, *args, **kwargs: (None, []) if _python_tier(spec) else _translate_match(self, spec, *args, **kwargs)
 )
 
 
@@ -168,6 +194,25 @@ _can_use_sql_updates = _sql_updates.SqlUpdatesMixin._can_use_sql_updates
 _sql_updates.SqlUpdatesMixin._can_use_sql_updates = (
     lambda self, spec, *args, **kwargs: not _typed(spec) and _can_use_sql_updates(self, spec, *args, **kwargs)
 )
+
+
+# 5. A filter that puts $or beside other fields ({"k": 1, "$or": [...]})
+#    also matches documents that satisfy the $or alone: the SQL tier writes
+#    "k = ? AND (a) OR (b)" without grouping the $or. MongoDB ANDs a query's
+#    top-level clauses, the $or being one of them ("$or ... performs a
+#    logical OR operation on an array of expressions", combined with the
+#    query's other clauses by an implicit AND:
+#    https://www.mongodb.com/docs/manual/reference/operator/query/or/).
+#    Group each logical operator's clause.
+_logical = sql_translator_unified.SQLClauseBuilder._build_logical_condition
+
+
+def _grouped_logical(self, *args, **kwargs):
+    sql, params = _logical(self, *args, **kwargs)
+    return (f"({sql})" if sql else sql), params
+
+
+sql_translator_unified.SQLClauseBuilder._build_logical_condition = _grouped_logical
 
 
 if __name__ == "__main__":

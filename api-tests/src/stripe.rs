@@ -59,27 +59,19 @@ pub fn new_customer() -> Value {
     call(ureq::post(&url("customers")), &[("email", "someone@example.com")])
 }
 
-/// A card that asks for 3-D Secure authentication.
+/// Stripe's test payment method that asks for 3-D Secure authentication.
 pub fn three_d_secure_card() -> String {
-    card("4000002500003155")
+    "pm_card_threeDSecure2Required".to_owned()
 }
 
-/// Stripe's test card whose charge succeeds and is then disputed.
+/// Stripe's test payment method whose charge succeeds and is then disputed.
 pub fn disputed_card() -> String {
-    card("4000000000000259")
+    "pm_card_createDispute".to_owned()
 }
 
-/// A PaymentMethod for a test card number.
-fn card(number: &str) -> String {
-    let form = [
-        ("type", "card"),
-        ("card[number]", number),
-        ("card[exp_month]", "12"),
-        ("card[exp_year]", "2034"),
-        ("card[cvc]", "123"),
-    ];
-    let method = call(ureq::post(&url("payment_methods")), &form);
-    method["id"].as_str().expect("a payment method id").to_owned()
+/// Stripe's test payment method whose refunds succeed, then fail.
+pub fn refund_failing_card() -> String {
+    "pm_card_refundFail".to_owned()
 }
 
 /// What Stripe.js does in the browser: confirm the PaymentIntent with its

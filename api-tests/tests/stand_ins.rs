@@ -91,3 +91,34 @@ async fn set_keeps_booleans_and_dates_as_their_bson_types() {
     assert_eq!(stored.get_bool("flag"), Ok(false), "{stored:?}");
     assert_eq!(stored.get_datetime("at"), Ok(&when), "{stored:?}");
 }
+
+#[tokio::test]
+async fn an_or_beside_other_fields_is_anded_with_them() {
+    let db = services_db().await;
+    let things = db.collection::<Document>("things");
+    things.insert_many([doc! { "k": 1, "seen": 5 }, doc! { "k": 2 }, doc! { "k": 3, "seen": 1 }]).await.unwrap();
+    let filter = doc! { "k": 1, "$or": [{ "seen": { "$lt": 3 } }, { "seen": null }] };
+    let found: Vec<Document> = things.find(filter).await.unwrap().try_collect().await.unwrap();
+    assert!(found.is_empty(), "k = 1 has seen = 5, so neither branch holds: {found:?}");
+    let filter = doc! { "k": 2, "$or": [{ "seen": { "$lt": 3 } }, { "seen": null }] };
+    let found: Vec<Document> = things.find(filter).await.unwrap().try_collect().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].get_i32("k").unwrap(), 2);
+}
+
+#[tokio::test]
+async fn dates_compare_to_the_millisecond() {
+    let db = services_db().await;
+    let things = db.collection::<Document>("things");
+    let start = mongodb::bson::DateTime::from_millis(1_700_000_000_000);
+    things.insert_one(doc! { "k": 1, "seen": start, "n": 0 }).await.unwrap();
+    for n in 1..=3_i64 {
+        let seen = mongodb::bson::DateTime::from_millis(1_700_000_000_000 + n * 10);
+        let filter = doc! { "k": 1, "$or": [{ "seen": { "$lt": seen } }, { "seen": null }] };
+        let update = doc! { "$set": { "seen": seen, "n": n, "flag": true } };
+        let before = things.find_one_and_update(filter, update).await.unwrap();
+        assert!(before.is_some(), "the read {n}0 ms later is later than the stored one");
+    }
+    let stale = doc! { "k": 1, "$or": [{ "seen": { "$lt": start } }, { "seen": null }] };
+    assert!(things.find_one_and_update(stale, doc! { "$set": { "n": -1 } }).await.unwrap().is_none());
+}

@@ -85,6 +85,8 @@ const CONFIRM_CASES: &[Case] = &[
         "Stripe is busy",
     ),
     (
+        // Our keys name one request each, so a reused key is our fault,
+        // never the client's: cuid reuse is settled before Stripe is called.
         "idempotency key reused with other parameters",
         400,
         &[
@@ -92,8 +94,8 @@ const CONFIRM_CASES: &[Case] = &[
             ("message", "Keys for idempotent requests can only be used with the same parameters"),
         ],
         1,
-        409,
-        "This cuid was already used",
+        502,
+        "Stripe refused the request.",
     ),
     (
         "Stripe failing",

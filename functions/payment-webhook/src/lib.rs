@@ -1,5 +1,5 @@
 //! POST /payment/webhook — Stripe's events, public but signed. A PaymentIntent
-//! event prompts a fresh look at the intent at Stripe, which moves the
+//! or refund event prompts a fresh look at it at Stripe, which moves the
 //! matching payment forward only; anything else is acknowledged and ignored.
 
 use shared::{
@@ -10,6 +10,7 @@ use shared::{
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let applied = match stripe_notification(&req, &state.webhook_secret)? {
         Notification::Intent(intent) => Some(payments::notified(state.ledger(), &intent).await?),
+        Notification::Refund(refund) => Some(payments::refund_notified(state.ledger(), &refund).await?),
         Notification::Ignored => None,
     };
     ok(&WebhookAck::from(applied))

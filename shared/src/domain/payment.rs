@@ -1,3 +1,5 @@
+use std::time::SystemTime;
+
 use mongodb::bson::oid::ObjectId;
 
 use super::{ClientSecret, Cuid, Currency, PaymentIntentId, PaymentMethodId, PaymentStatus, UserId};
@@ -19,6 +21,10 @@ pub struct Payment {
     pub amount_refunded: i64,
     /// Whether the charge has been disputed by the cardholder.
     pub disputed: bool,
+    /// How many confirmations Stripe has answered: numbers the next one, so
+    /// a retry of an attempt is the same request to Stripe and a new attempt
+    /// is a new one.
+    pub confirm_attempts: u32,
 }
 
 /// What Stripe says about a PaymentIntent right now.
@@ -36,6 +42,9 @@ pub struct Intent {
     pub disputed: bool,
     /// `userId` and `cuid` from the intent's metadata, when it has both.
     pub owner: Option<(UserId, Cuid)>,
+    /// When the read that saw this was sent: it orders reads, so that an
+    /// older one that lands later cannot overwrite a newer one.
+    pub read_at: SystemTime,
 }
 
 impl Intent {
@@ -61,6 +70,7 @@ impl Payment {
             payment_method: intent.payment_method.clone(),
             amount_refunded: intent.amount_refunded,
             disputed: intent.disputed,
+            confirm_attempts: 0,
         }
     }
 }
@@ -80,6 +90,7 @@ mod tests {
             amount_refunded,
             disputed: false,
             owner: None,
+            read_at: SystemTime::UNIX_EPOCH,
         }
     }
 

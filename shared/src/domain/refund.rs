@@ -28,6 +28,29 @@ impl RefundStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == raw).ok_or(Invalid("is not a refund status"))
     }
 
+    /// Whether Stripe can move a refund from `self` to `next`: a pending
+    /// one settles, a succeeded one can still fail (the card was closed, say),
+    /// and a failed or canceled one is done.
+    pub fn can_become(self, next: Self) -> bool {
+        use RefundStatus::*;
+        match (self, next) {
+            (from, to) if from == to => false,
+            (Pending | RequiresAction, _) => true,
+            (Succeeded, to) => to == Failed,
+            (Failed | Canceled, _) => false,
+        }
+    }
+
+    /// Every status that can move to `self`.
+    pub fn predecessors(self) -> Vec<Self> {
+        Self::ALL.into_iter().filter(|from| from.can_become(self)).collect()
+    }
+
+    /// Whether the money went, or may still go, back to the customer.
+    pub fn counts(self) -> bool {
+        !matches!(self, Self::Failed | Self::Canceled)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -70,6 +93,15 @@ mod tests {
         assert!(RefundAmount::of(0).is_err());
         assert!(RefundAmount::of(-5).is_err());
         assert_eq!(RefundAmount::REST.get(), None);
+    }
+
+    #[test]
+    fn a_succeeded_refund_can_still_fail_but_a_failed_one_stays_failed() {
+        assert!(RefundStatus::Succeeded.can_become(RefundStatus::Failed));
+        assert!(RefundStatus::Pending.can_become(RefundStatus::Succeeded));
+        assert!(!RefundStatus::Failed.can_become(RefundStatus::Succeeded));
+        assert!(!RefundStatus::Succeeded.can_become(RefundStatus::Pending));
+        assert!(!RefundStatus::Canceled.can_become(RefundStatus::Succeeded));
     }
 
     #[test]

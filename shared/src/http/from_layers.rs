@@ -88,6 +88,8 @@ impl From<PaymentsError> for ApiError {
                 _ => "The payment has not succeeded.",
             }),
             PaymentsError::RefundTooLarge => Self::Conflict("The refund exceeds what is left to refund."),
+            PaymentsError::Disputed => Self::Conflict("The payment is disputed; the dispute settles it."),
+            PaymentsError::CuidReused => Self::Conflict("This cuid was already used for a refund of another amount."),
             PaymentsError::Stripe(stripe) => stripe.into(),
             PaymentsError::Store(store) => store.into(),
         }
@@ -99,7 +101,6 @@ impl From<GatewayError> for ApiError {
         match err {
             GatewayError::Declined { message } => Self::PaymentRequired(message),
             GatewayError::InvalidState { .. } => Self::Conflict("The payment's state does not allow this."),
-            GatewayError::KeyReused { .. } => Self::Conflict("This cuid was already used for a different request."),
             GatewayError::RateLimited { .. } | GatewayError::KeyInUse => {
                 Self::ServiceUnavailable { message: "Stripe is busy, please retry.", retry_after: 1, cause: err.into() }
             }
@@ -108,9 +109,10 @@ impl From<GatewayError> for ApiError {
             GatewayError::NotFound { .. } => Self::BadGateway("Stripe has no record of this payment.", err.into()),
             GatewayError::TimedOut => Self::BadGateway("Stripe did not answer in time, please retry.", err.into()),
             GatewayError::Unavailable(_) => Self::BadGateway(STRIPE_DOWN, err.into()),
-            // A request we built that Stripe refused, or an answer we cannot
+            // A request we built that Stripe refused (a key of ours reused
+            // with other parameters among them), or an answer we cannot
             // read: Stripe and this code disagree.
-            GatewayError::InvalidRequest { .. } | GatewayError::Unreadable(_) => {
+            GatewayError::InvalidRequest { .. } | GatewayError::KeyReused { .. } | GatewayError::Unreadable(_) => {
                 Self::BadGateway("Stripe refused the request.", err.into())
             }
         }

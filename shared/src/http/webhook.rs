@@ -6,7 +6,10 @@ use ring::hmac;
 use serde::Deserialize;
 
 use super::{ApiError, Body, Request};
-use crate::{domain::PaymentIntentId, telemetry};
+use crate::{
+    domain::{PaymentIntentId, RefundId},
+    telemetry,
+};
 
 /// How far a signature's timestamp may be from now: Stripe's default.
 const TOLERANCE_SECONDS: i64 = 300;
@@ -16,6 +19,8 @@ const TOLERANCE_SECONDS: i64 = 300;
 pub enum Notification {
     /// Something happened to this PaymentIntent (or to its charge).
     Intent(PaymentIntentId),
+    /// Something happened to this refund (it was made, or it failed).
+    Refund(RefundId),
     /// Nothing we keep (another type, or a shape we cannot read).
     Ignored,
 }
@@ -55,25 +60,31 @@ fn read(payload: &[u8]) -> Notification {
         }
     };
     let object = event.data.object;
-    let intent = match event.event_type.as_str() {
+    let notification = match event.event_type.as_str() {
         "payment_intent.succeeded"
         | "payment_intent.processing"
         | "payment_intent.payment_failed"
         | "payment_intent.requires_action"
-        | "payment_intent.canceled" => object.id,
-        "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" => object.payment_intent,
+        | "payment_intent.canceled" => {
+            object.id.as_deref().and_then(|id| PaymentIntentId::parse(id).ok()).map(Notification::Intent)
+        }
+        "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" => {
+            object.payment_intent.as_deref().and_then(|id| PaymentIntentId::parse(id).ok()).map(Notification::Intent)
+        }
+        // Since 2024-10-28 Stripe announces every refund's life with these;
+        // `charge.refund.updated` carries the refund too.
+        "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+            object.id.as_deref().and_then(|id| RefundId::parse(id).ok()).map(Notification::Refund)
+        }
         _ => {
             telemetry::count("WebhookEventsIgnored");
             return Notification::Ignored;
         }
     };
-    match intent.as_deref().map(PaymentIntentId::parse) {
-        Some(Ok(id)) => Notification::Intent(id),
-        _ => {
-            tracing::error!(event = %event.id, "webhook event names no readable PaymentIntent; acknowledged");
-            Notification::Ignored
-        }
-    }
+    notification.unwrap_or_else(|| {
+        tracing::error!(event = %event.id, "webhook event names no readable object; acknowledged");
+        Notification::Ignored
+    })
 }
 
 /// The parts of an event this API reads.
@@ -187,6 +198,20 @@ mod tests {
             br#"{"id":"evt_3","type":"charge.dispute.created","data":{"object":{"id":"dp_1","payment_intent":{"id":"pi_3"}}}}"#;
         for (payload, id) in [(&intent[..], "pi_1"), (&refund[..], "pi_2"), (&dispute[..], "pi_3")] {
             assert_eq!(read(payload), Notification::Intent(PaymentIntentId::parse(id).unwrap()));
+        }
+    }
+
+    #[test]
+    fn refund_events_name_their_refund() {
+        for event_type in ["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"] {
+            let payload = format!(
+                r#"{{"id":"evt_1","type":"{event_type}","data":{{"object":{{"id":"re_1","payment_intent":"pi_1"}}}}}}"#
+            );
+            assert_eq!(
+                read(payload.as_bytes()),
+                Notification::Refund(RefundId::parse("re_1").unwrap()),
+                "{event_type}"
+            );
         }
     }
 

@@ -7,7 +7,10 @@ mod refund;
 pub use refund::refund;
 
 use crate::{
-    domain::{Cuid, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, User, UserId},
+    domain::{
+        Cuid, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId, User,
+        UserId,
+    },
     store::{Page, Payments, Recorded, Refunds, StoreError, Users},
     stripe::{Gateway, GatewayError},
     telemetry,
@@ -39,6 +42,13 @@ pub enum PaymentsError {
     /// The refund asks for more than is left to refund.
     #[error("the refund exceeds what is left of the payment")]
     RefundTooLarge,
+    /// The cardholder disputed the charge: the dispute, not a refund,
+    /// settles it now.
+    #[error("the payment is disputed")]
+    Disputed,
+    /// The cuid was used before for a refund of another amount.
+    #[error("the cuid was used for another refund")]
+    CuidReused,
     #[error(transparent)]
     Stripe(#[from] GatewayError),
     #[error("the payments store failed")]
@@ -77,37 +87,52 @@ pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Inten
     };
     // Written only once Stripe has answered, so a failed attempt leaves
     // nothing behind to block a retry with the same cuid.
-    if ledger.payments.insert(&Payment::of(user.id, cuid, &intent)).await? {
+    if ledger.payments.insert(&Payment::of(user.id, cuid.clone(), &intent), intent.read_at).await? {
         telemetry::count("PaymentsCreated");
+        return Ok(intent);
     }
-    Ok(intent)
+    // A concurrent request stored its intent first: that one is the
+    // payment, and the only one whose secret a client may hold.
+    match ledger.payments.by_cuid(user.id, &cuid).await? {
+        Some(stored) if stored.intent_id != intent.id => refreshed(ledger, &stored.intent_id).await,
+        _ => Ok(intent),
+    }
 }
 
-/// POST /payment/confirm, for the owner of the payment only.
+/// POST /payment/confirm, for the owner of the payment only. Confirming a
+/// payment that succeeded answers it as it is; a canceled one is refused.
 pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Result<Intent, PaymentsError> {
     let payment = owned(ledger, user.id, &asked.intent).await?;
     if payment.cuid != asked.cuid {
         return Err(PaymentsError::CuidMismatch);
     }
     if !payment.status.awaits_payment_method() {
-        return refreshed(ledger, &payment.intent_id).await;
+        return settled(refreshed(ledger, &payment.intent_id).await?);
     }
-    match ledger.stripe.confirm(&payment.intent_id, &asked.method).await {
+    let attempt = payment.confirm_attempts;
+    match ledger.stripe.confirm(&payment.intent_id, &asked.method, attempt).await {
         Ok(confirmed) => {
-            ledger.payments.record(&confirmed).await?;
+            ledger.payments.count_confirmation(&payment.intent_id, attempt).await?;
             telemetry::count("PaymentsConfirmed");
-            Ok(confirmed)
+            if confirmed.status.is_final() {
+                ledger.payments.record(&confirmed).await?;
+                return Ok(confirmed);
+            }
+            // A retried attempt replays Stripe's first answer, which may be
+            // older than the intent (3-D Secure done since): keep the truth.
+            refreshed(ledger, &payment.intent_id).await
         }
         Err(GatewayError::InvalidState { .. }) => {
             // Confirmed elsewhere meanwhile (Stripe.js in the browser): report
             // the payment as it is when nothing was charged by this call.
-            let current = refreshed(ledger, &payment.intent_id).await?;
+            let current = settled(refreshed(ledger, &payment.intent_id).await?)?;
             if current.status.awaits_payment_method() {
                 return Err(PaymentsError::WrongState(current.status));
             }
             Ok(current)
         }
         Err(declined @ GatewayError::Declined { .. }) => {
+            ledger.payments.count_confirmation(&payment.intent_id, attempt).await?;
             telemetry::count("PaymentsDeclined");
             // Keep the record at whatever status Stripe now reports.
             refreshed(ledger, &payment.intent_id).await?;
@@ -115,6 +140,14 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
         }
         Err(unusable) if names_payment_method(&unusable) => Err(PaymentsError::UnusablePaymentMethod(unusable)),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// A canceled payment cannot be confirmed; any other is answered as it is.
+fn settled(intent: Intent) -> Result<Intent, PaymentsError> {
+    match intent.status {
+        PaymentStatus::Canceled => Err(PaymentsError::WrongState(intent.status)),
+        _ => Ok(intent),
     }
 }
 
@@ -156,6 +189,20 @@ pub async fn list(
     Ok(payments.page(user, limit, after).await?)
 }
 
+/// A webhook said something happened to a refund: its stored status
+/// follows Stripe's, and the payment's `amountRefunded` with it (a refund
+/// that failed no longer counts).
+pub async fn refund_notified(ledger: Ledger<'_>, refund: &RefundId) -> Result<Applied, PaymentsError> {
+    let seen = ledger.stripe.retrieve_refund(refund).await?;
+    if let Some(ours) = &seen.ours {
+        ledger.refunds.settle(ours).await?;
+    }
+    match &seen.intent_id {
+        Some(intent) => notified(ledger, intent).await,
+        None => Ok(Applied::UnknownIntent),
+    }
+}
+
 /// A webhook said something happened to `intent`. The notification is only
 /// a prompt: the PaymentIntent at Stripe is the truth, and the state
 /// machine keeps a stale answer from moving the record backwards.
@@ -182,7 +229,7 @@ async fn recovered(ledger: Ledger<'_>, intent: &Intent) -> Result<Applied, Payme
         tracing::warn!(intent = %intent.id, "webhook for a PaymentIntent of a user this API does not know");
         return Ok(Applied::UnknownIntent);
     }
-    let inserted = ledger.payments.insert(&Payment::of(user, cuid, intent)).await?;
+    let inserted = ledger.payments.insert(&Payment::of(user, cuid, intent), intent.read_at).await?;
     if inserted {
         tracing::warn!(intent = %intent.id, "recorded a PaymentIntent whose record was missing");
     }

@@ -18,7 +18,7 @@ use mongodb::{
 pub use attempts::{LoginAttempts, Reservation};
 pub use migrate::{migrate, Migrated};
 pub use payments::{Page, Payments, Recorded};
-pub use refunds::Refunds;
+pub use refunds::{RefundReservation, Refunds};
 pub use users::Users;
 
 use crate::{config::ConfigError, telemetry::redacted};
@@ -56,6 +56,9 @@ pub enum StoreError {
     Corrupt(#[source] Error),
     #[error("the database refused the operation")]
     Refused(#[source] Error),
+    /// A stored field holds a value this code never writes.
+    #[error("a stored {0} is not valid")]
+    Malformed(&'static str),
 }
 
 impl From<Error> for StoreError {

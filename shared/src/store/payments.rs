@@ -1,3 +1,5 @@
+use std::time::SystemTime;
+
 use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime, Document},
@@ -29,6 +31,12 @@ struct PaymentDocument {
     amount_refunded: i64,
     #[serde(default)]
     disputed: bool,
+    #[serde(default)]
+    confirm_attempts: u32,
+    /// When the read of Stripe behind `amountRefunded`, `disputed` and
+    /// `paymentMethod` was sent; only a later read replaces them.
+    #[serde(default)]
+    seen_at: Option<DateTime>,
     created_at: DateTime,
 }
 
@@ -45,9 +53,23 @@ impl From<PaymentDocument> for Payment {
             payment_method,
             amount_refunded,
             disputed,
+            confirm_attempts,
+            seen_at: _,
             created_at: _,
         } = doc;
-        Self { record, user_id, cuid, intent_id, amount, currency, status, payment_method, amount_refunded, disputed }
+        Self {
+            record,
+            user_id,
+            cuid,
+            intent_id,
+            amount,
+            currency,
+            status,
+            payment_method,
+            amount_refunded,
+            disputed,
+            confirm_attempts,
+        }
     }
 }
 
@@ -93,9 +115,9 @@ impl Payments {
         self.one(doc! { "intentId": intent.as_str() }).await
     }
 
-    /// Stores a new payment; `false` if its (user, cuid) or its intent was
-    /// stored first by a concurrent request.
-    pub async fn insert(&self, payment: &Payment) -> Result<bool, StoreError> {
+    /// Stores a new payment, as Stripe showed it at `seen_at`; `false` if its
+    /// (user, cuid) or its intent was stored first by a concurrent request.
+    pub async fn insert(&self, payment: &Payment, seen_at: SystemTime) -> Result<bool, StoreError> {
         let doc = PaymentDocument {
             record: payment.record,
             user_id: payment.user_id,
@@ -107,6 +129,8 @@ impl Payments {
             payment_method: payment.payment_method.clone(),
             amount_refunded: payment.amount_refunded,
             disputed: payment.disputed,
+            confirm_attempts: payment.confirm_attempts,
+            seen_at: Some(DateTime::from_system_time(seen_at)),
             created_at: DateTime::now(),
         };
         match self.0.insert_one(doc).await.map_err(StoreError::from) {
@@ -116,32 +140,47 @@ impl Payments {
         }
     }
 
-    /// Stores what Stripe says about the intent, moving the status only
-    /// where the state machine allows: a stale answer changes nothing.
+    /// Stores what Stripe says about the intent. The status moves only where
+    /// the state machine allows, and the details (what was refunded, the
+    /// dispute, the payment method) only for a read sent after the one that
+    /// set them: an older read that lands later changes nothing, while a
+    /// newer one may lower `amountRefunded` (a refund that failed).
     pub async fn record(&self, intent: &Intent) -> Result<Recorded, StoreError> {
-        let method = intent.payment_method.as_ref().map(PaymentMethodId::as_str);
-        let details =
-            doc! { "paymentMethod": method, "amountRefunded": intent.amount_refunded, "disputed": intent.disputed };
+        let id = intent.id.as_str();
         let predecessors: Vec<&str> = intent.status.predecessors().into_iter().map(PaymentStatus::as_str).collect();
-        let moved = doc! { "intentId": intent.id.as_str(), "status": { "$in": predecessors } };
-        let mut set = details.clone();
-        set.insert("status", intent.status.as_str());
-        if let Some(payment) = self.set(moved, set, ReturnDocument::After).await? {
-            return Ok(Recorded::Moved(payment));
-        }
-        let same = doc! { "intentId": intent.id.as_str(), "status": intent.status.as_str() };
-        if let Some(mut payment) = self.set(same, details, ReturnDocument::Before).await? {
-            let changed = (&payment.payment_method, payment.amount_refunded, payment.disputed)
-                != (&intent.payment_method, intent.amount_refunded, intent.disputed);
-            payment.payment_method = intent.payment_method.clone();
-            payment.amount_refunded = intent.amount_refunded;
-            payment.disputed = intent.disputed;
-            return Ok(if changed { Recorded::Moved(payment) } else { Recorded::Unchanged(payment) });
-        }
-        Ok(match self.one(doc! { "intentId": intent.id.as_str() }).await? {
+        let moved = self
+            .set(doc! { "intentId": id, "status": { "$in": predecessors } }, doc! { "status": intent.status.as_str() })
+            .await?
+            .is_some();
+        let seen_at = DateTime::from_system_time(intent.read_at);
+        let method = intent.payment_method.as_ref().map(PaymentMethodId::as_str);
+        let details = doc! {
+            "paymentMethod": method, "amountRefunded": intent.amount_refunded, "disputed": intent.disputed,
+            "seenAt": seen_at,
+        };
+        let older = doc! { "intentId": id, "$or": [{ "seenAt": { "$lt": seen_at } }, { "seenAt": null }] };
+        let changed = self.set(older, details).await?.is_some_and(|before| {
+            (&before.payment_method, before.amount_refunded, before.disputed)
+                != (&intent.payment_method, intent.amount_refunded, intent.disputed)
+        });
+        Ok(match self.one(doc! { "intentId": id }).await? {
+            Some(payment) if moved || changed => Recorded::Moved(payment),
             Some(payment) => Recorded::Unchanged(payment),
             None => Recorded::Unknown,
         })
+    }
+
+    /// Counts a confirmation Stripe answered, once however many requests
+    /// report the same answer: the next confirmation is a new attempt.
+    pub async fn count_confirmation(&self, intent: &PaymentIntentId, attempt: u32) -> Result<(), StoreError> {
+        let this_attempt = if attempt == 0 {
+            doc! { "$in": [0, null] }
+        } else {
+            doc! { "$eq": attempt }
+        };
+        let filter = doc! { "intentId": intent.as_str(), "confirmAttempts": this_attempt };
+        self.0.update_one(filter, doc! { "$inc": { "confirmAttempts": 1 } }).await?;
+        Ok(())
     }
 
     pub async fn page(&self, user: UserId, limit: PageLimit, after: Option<Cursor>) -> Result<Page, StoreError> {
@@ -162,15 +201,12 @@ impl Payments {
         Ok(self.0.find_one(filter).await?.map(Payment::from))
     }
 
-    async fn set(
-        &self,
-        filter: Document,
-        mut set: Document,
-        give: ReturnDocument,
-    ) -> Result<Option<Payment>, StoreError> {
+    /// Sets fields of the payment `filter` matches; what it was before, if
+    /// one did.
+    async fn set(&self, filter: Document, mut set: Document) -> Result<Option<Payment>, StoreError> {
         set.insert("updatedAt", DateTime::now());
-        let updated = self.0.find_one_and_update(filter, doc! { "$set": set }).return_document(give).await?;
-        Ok(updated.map(Payment::from))
+        let before = self.0.find_one_and_update(filter, doc! { "$set": set }).return_document(ReturnDocument::Before);
+        Ok(before.await?.map(Payment::from))
     }
 }
 

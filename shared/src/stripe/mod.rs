@@ -1,57 +1,64 @@
-//! The Stripe gateway: every call the API makes to Stripe, in our domain
-//! types, with every answer classified.
+//! The Stripe gateway: every call the API makes to Stripe, through
+//! async-stripe (generated from Stripe's OpenAPI at the version it pins,
+//! 2026-09-30.endive), in our domain types, with every answer classified.
+//! Webhook signatures are checked with ring at the edge: async-stripe has no
+//! verify-only API, and its event parser would link every event type.
 
 mod error;
-mod transport;
-mod wire;
+mod read;
+mod refunds;
 
-use std::time::Duration;
+use std::{collections::HashMap, future::Future, time::Duration};
 
-use http::Method;
+use ::stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::{
+    customer::{CreateCustomer, DeleteCustomer, UpdateCustomer},
+    payment_intent::{
+        CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+        CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, RetrievePaymentIntent,
+    },
+};
+use stripe_types::Currency as StripeCurrency;
 
 pub use error::GatewayError;
-use transport::{Form, Transport};
+pub use read::SeenRefund;
 
 use crate::{
     config::ConfigError,
-    domain::{
-        ClientSecret, Cuid, Currency, CustomerId, Email, Intent, PaymentIntentId, PaymentMethodId, PaymentStatus,
-        Price, Refund, RefundAmount, RefundId, RefundStatus, UserId, UserName,
-    },
+    domain::{Cuid, CustomerId, Email, Intent, PaymentIntentId, PaymentMethodId, Price, UserId, UserName},
 };
 
+/// Per attempt; keeps a slow Stripe inside the functions' timeout.
+const TIMEOUT: Duration = Duration::from_secs(10);
 /// Stripe's limit on an `Idempotency-Key`.
 const MAX_KEY_LEN: usize = 255;
 
 pub struct Gateway {
-    stripe: Transport,
-    /// The product's price, as Stripe's form fields.
-    amount: String,
-    currency: String,
+    client: Client,
+    /// The product's price, with the currency already in Stripe's terms.
+    amount: i64,
+    currency: StripeCurrency,
 }
 
 impl Gateway {
     pub fn new(secret_key: &str, api_base: &str, price: &Price) -> Result<Self, ConfigError> {
-        let stripe = Transport::new(secret_key, api_base)
-            .map_err(|why| ConfigError::InvalidEnv { name: "STRIPE_API_BASE", why })?;
-        Ok(Self { stripe, amount: price.amount.to_string(), currency: price.currency.as_str().to_owned() })
+        let client = ClientBuilder::new(secret_key)
+            .url(api_base)
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|err| ConfigError::InvalidEnv { name: "STRIPE_API_BASE", why: err.to_string() })?;
+        let currency = price.currency.as_str().parse().map_err(|_| ConfigError::InvalidEnv {
+            name: "PAYMENT_CURRENCY",
+            why: format!("Stripe does not know the currency {}", price.currency),
+        })?;
+        Ok(Self { client, amount: price.amount, currency })
     }
 
-    /// Sends with retries (see `retried`); `key` makes the request idempotent.
-    async fn send<T: serde::de::DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        form: Form<'_>,
-        key: Option<&str>,
-    ) -> Result<T, GatewayError> {
-        let key = key.map(idempotency_key);
-        retried(|| self.stripe.send(method.clone(), path, form, key.as_deref())).await
-    }
-
-    /// Creates the user's customer. The idempotency key is the user's id, so
-    /// concurrent first payments get one customer between them; a customer
-    /// that replaces one deleted at Stripe gets a key of its own.
+    /// Creates the user's customer. Concurrent first payments get one
+    /// customer between them: the key is the user's id and the details sent,
+    /// so a retry after a lost save with changed details is a new request
+    /// rather than an `idempotency_error`. A customer that replaces one
+    /// deleted at Stripe gets a key of its own.
     pub async fn create_customer(
         &self,
         user: UserId,
@@ -59,14 +66,16 @@ impl Gateway {
         name: &UserName,
         replacing: Option<&CustomerId>,
     ) -> Result<CustomerId, GatewayError> {
-        let user_id = user.to_string();
-        let form = [("email", email.as_str()), ("name", name.as_str()), ("metadata[userId]", user_id.as_str())];
+        let metadata = HashMap::from([("userId".to_owned(), user.to_string())]);
+        let request = CreateCustomer::new().email(email.as_str()).name(name.as_str()).metadata(metadata);
+        let details = digest(&[email.as_str(), name.as_str()]);
         let key = match replacing {
-            None => format!("customer-{user}"),
-            Some(deleted) => format!("customer-{user}-replacing-{deleted}"),
+            None => format!("customer-{user}-{details}"),
+            Some(deleted) => format!("customer-{user}-{details}-replacing-{deleted}"),
         };
-        let customer: wire::Customer = self.send(Method::POST, "/v1/customers", &form, Some(&key)).await?;
-        CustomerId::parse(&customer.id).map_err(|why| GatewayError::Unreadable(format!("customer id {why}")))
+        let strategy = idempotent(&key);
+        let customer = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        CustomerId::parse(customer.id.as_str()).map_err(|why| GatewayError::Unreadable(format!("customer id {why}")))
     }
 
     /// Keeps the customer's email and name those of the user.
@@ -76,15 +85,15 @@ impl Gateway {
         email: &Email,
         name: &UserName,
     ) -> Result<(), GatewayError> {
-        let form = [("email", email.as_str()), ("name", name.as_str())];
-        let path = format!("/v1/customers/{customer}");
-        self.send::<wire::Customer>(Method::POST, &path, &form, None).await.map(drop)
+        let request = UpdateCustomer::new(customer.as_str()).email(email.as_str()).name(name.as_str());
+        retried(|| request.send(&self.client)).await.map(drop)
     }
 
     /// Deletes the customer and the personal data Stripe holds with it. One
     /// that is already gone counts as deleted.
     pub async fn delete_customer(&self, customer: &CustomerId) -> Result<(), GatewayError> {
-        match self.send::<wire::Customer>(Method::DELETE, &format!("/v1/customers/{customer}"), &[], None).await {
+        let request = DeleteCustomer::new(customer.as_str());
+        match retried(|| request.send(&self.client)).await {
             Ok(_) | Err(GatewayError::NotFound { .. }) => Ok(()),
             Err(err) => Err(err),
         }
@@ -92,68 +101,65 @@ impl Gateway {
 
     /// Creates (or, for a (user, cuid) seen before, returns) the PaymentIntent
     /// for the product, with the user and cuid in its metadata.
+    ///
+    /// Cards are confirmed server-side (`POST /payment/confirm`) or by
+    /// Stripe.js in the page, so the intent takes the Dashboard's payment
+    /// methods without redirects (`allow_redirects=never`): otherwise Stripe
+    /// refuses a server-side confirm without a `return_url`, and this API has
+    /// no page to return to. 3-D Secure stays possible: it is an in-page
+    /// `requires_action`, not a redirect.
     pub async fn create_intent(
         &self,
         user: UserId,
         cuid: &Cuid,
         customer: &CustomerId,
     ) -> Result<Intent, GatewayError> {
-        let user_id = user.to_string();
-        let form = [
-            ("amount", self.amount.as_str()),
-            ("currency", self.currency.as_str()),
-            ("customer", customer.as_str()),
-            ("metadata[userId]", user_id.as_str()),
-            ("metadata[cuid]", cuid.as_str()),
-        ];
+        let metadata = HashMap::from([("userId".to_owned(), user.to_string()), ("cuid".to_owned(), cuid.to_string())]);
+        let mut methods = CreatePaymentIntentAutomaticPaymentMethods::new(true);
+        methods.allow_redirects = Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never);
+        let request = CreatePaymentIntent::new(self.amount, self.currency.clone())
+            .customer(customer.as_str())
+            .automatic_payment_methods(methods)
+            .metadata(metadata);
         // Scoped to the user (two users may pick the same cuid) and to the
         // customer (one that replaces a deleted customer is a new request).
-        let key = format!("payment-{user}-{cuid}-{customer}");
-        read_intent(self.send(Method::POST, "/v1/payment_intents", &form, Some(&key)).await?)
+        let strategy = idempotent(&format!("payment-{user}-{cuid}-{customer}"));
+        let read_at = read::now();
+        let intent = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        read::intent(intent, read_at)
     }
 
-    pub async fn confirm(&self, intent: &PaymentIntentId, method: &PaymentMethodId) -> Result<Intent, GatewayError> {
-        let path = format!("/v1/payment_intents/{intent}/confirm");
-        let key = format!("confirm-{intent}-{method}");
-        read_intent(self.send(Method::POST, &path, &[("payment_method", method.as_str())], Some(&key)).await?)
+    /// Confirms the intent with a card. `attempt` numbers the client's
+    /// attempts at this payment: a retry of the same attempt (after a lost
+    /// answer) replays Stripe's first answer, while a new attempt after a
+    /// decline or a failed 3-D Secure is a new request to Stripe.
+    pub async fn confirm(
+        &self,
+        intent: &PaymentIntentId,
+        method: &PaymentMethodId,
+        attempt: u32,
+    ) -> Result<Intent, GatewayError> {
+        let request = ConfirmPaymentIntent::new(intent.as_str()).payment_method(method.as_str());
+        let strategy = idempotent(&format!("confirm-{intent}-{attempt}-{method}"));
+        let read_at = read::now();
+        let intent = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        read::intent(intent, read_at)
     }
 
     /// The PaymentIntent now, with its latest charge (for what was refunded
     /// and whether it is disputed).
     pub async fn retrieve(&self, intent: &PaymentIntentId) -> Result<Intent, GatewayError> {
-        let path = format!("/v1/payment_intents/{intent}");
-        read_intent(self.send(Method::GET, &path, &[("expand[]", "latest_charge")], None).await?)
+        let request = RetrievePaymentIntent::new(intent.as_str()).expand(vec!["latest_charge".to_owned()]);
+        let read_at = read::now();
+        read::intent(retried(|| request.send(&self.client)).await?, read_at)
     }
 
     pub async fn cancel(&self, intent: &PaymentIntentId) -> Result<Intent, GatewayError> {
-        let path = format!("/v1/payment_intents/{intent}/cancel");
-        read_intent(self.send(Method::POST, &path, &[], Some(&format!("cancel-{intent}"))).await?)
-    }
-
-    /// Refunds `amount` of the intent's charge (everything left when not
-    /// given), once per (intent, cuid).
-    pub async fn refund(
-        &self,
-        intent: &PaymentIntentId,
-        cuid: &Cuid,
-        amount: RefundAmount,
-    ) -> Result<Refund, GatewayError> {
-        let amount = amount.get().map(|cents| cents.to_string());
-        let mut form = vec![("payment_intent", intent.as_str())];
-        if let Some(cents) = &amount {
-            form.push(("amount", cents.as_str()));
-        }
-        let key = format!("refund-{intent}-{cuid}");
-        let refund: wire::Refund = self.send(Method::POST, "/v1/refunds", &form, Some(&key)).await?;
-        let unreadable = |what: &str, why| GatewayError::Unreadable(format!("refund {what} {why}"));
-        Ok(Refund {
-            id: RefundId::parse(&refund.id).map_err(|why| unreadable("id", why))?,
-            intent_id: intent.clone(),
-            cuid: cuid.clone(),
-            amount: refund.amount,
-            status: RefundStatus::parse(refund.status.as_deref().unwrap_or_default())
-                .map_err(|why| unreadable("status", why))?,
-        })
+        let request = CancelPaymentIntent::new(intent.as_str());
+        let strategy = idempotent(&format!("cancel-{intent}"));
+        let read_at = read::now();
+        let intent = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        read::intent(intent, read_at)
     }
 }
 
@@ -164,17 +170,23 @@ impl Gateway {
 async fn retried<T, F, Fut>(send: F) -> Result<T, GatewayError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T, GatewayError>>,
+    Fut: Future<Output = Result<T, StripeError>>,
 {
     for backoff_ms in [50, 150, 450, 1350] {
-        match send().await {
+        match send().await.map_err(GatewayError::classify) {
             Err(GatewayError::KeyInUse | GatewayError::RateLimited { .. }) => {
                 tokio::time::sleep(Duration::from_millis(backoff_ms)).await
             }
             other => return other,
         }
     }
-    send().await
+    send().await.map_err(GatewayError::classify)
+}
+
+fn idempotent(key: &str) -> RequestStrategy {
+    let key = idempotency_key(key);
+    // Our keys are ASCII ids joined by `-`: never empty, and now in the limit.
+    RequestStrategy::Idempotent(IdempotencyKey::new(&key).expect("a non-empty key within Stripe's limit"))
 }
 
 /// An idempotency key within Stripe's 255 characters: a longer one keeps its
@@ -183,34 +195,19 @@ fn idempotency_key(key: &str) -> String {
     if key.len() <= MAX_KEY_LEN {
         return key.to_owned();
     }
-    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-    let hex = crate::hex::encode(digest.as_ref());
+    let hex = digest(&[key]);
     // Our keys are ASCII ids joined by `-`, so any byte is a char boundary.
     format!("{}-{hex}", &key[..MAX_KEY_LEN - hex.len() - 1])
 }
 
-/// Stripe's PaymentIntent in our types.
-fn read_intent(intent: wire::PaymentIntent) -> Result<Intent, GatewayError> {
-    let unreadable = |what: &str, why| GatewayError::Unreadable(format!("PaymentIntent {what} {why}"));
-    let owner = match (intent.metadata.get("userId"), intent.metadata.get("cuid")) {
-        (Some(user), Some(cuid)) => UserId::parse(user).ok().zip(Cuid::parse(cuid).ok()),
-        _ => None,
-    };
-    let charge = intent.latest_charge.as_ref().and_then(wire::Expandable::object);
-    Ok(Intent {
-        id: PaymentIntentId::parse(&intent.id).map_err(|why| unreadable("id", why))?,
-        amount: intent.amount,
-        currency: Currency::parse(&intent.currency).map_err(|why| unreadable("currency", why))?,
-        status: PaymentStatus::parse(&intent.status).map_err(|why| unreadable("status", why))?,
-        payment_method: match &intent.payment_method {
-            Some(method) => Some(PaymentMethodId::parse(method.id()).map_err(|why| unreadable("payment_method", why))?),
-            None => None,
-        },
-        client_secret: intent.client_secret.map(ClientSecret::new),
-        amount_refunded: charge.map_or(0, |c| c.amount_refunded),
-        disputed: charge.is_some_and(|c| c.disputed),
-        owner,
-    })
+/// A SHA-256 of the parts, in hex: stands for them inside a key.
+fn digest(parts: &[&str]) -> String {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in parts {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part.as_bytes());
+    }
+    crate::hex::encode(context.finish().as_ref())
 }
 
 #[cfg(test)]
@@ -219,7 +216,7 @@ mod tests {
 
     #[test]
     fn short_keys_are_kept_as_they_are() {
-        assert_eq!(idempotency_key("confirm-pi_1-pm_card_visa"), "confirm-pi_1-pm_card_visa");
+        assert_eq!(idempotency_key("confirm-pi_1-0-pm_card_visa"), "confirm-pi_1-0-pm_card_visa");
     }
 
     #[test]
@@ -229,5 +226,11 @@ mod tests {
         assert_eq!(a.len(), MAX_KEY_LEN);
         assert!(a.starts_with("confirm-pi_1-pm_"));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn digests_keep_the_parts_apart() {
+        assert_ne!(digest(&["ab", "c"]), digest(&["a", "bc"]));
+        assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
     }
 }

@@ -1,0 +1,61 @@
+//! Refunds at Stripe: made once per (PaymentIntent, cuid), with the cuid in
+//! their metadata so that one can be found again after a lost answer, even
+//! once Stripe's 24-hour idempotency window has passed.
+
+use std::collections::HashMap;
+
+use ::stripe::StripeRequest;
+use stripe_core::refund::{CreateRefund, ListRefund, RetrieveRefund};
+
+use super::{idempotent, read, read::SeenRefund, retried, Gateway, GatewayError};
+use crate::domain::{Cuid, PaymentIntentId, Refund, RefundAmount, RefundId};
+
+/// Stripe's largest page.
+const PAGE: i64 = 100;
+
+impl Gateway {
+    /// Refunds `amount` of the intent's charge (everything left when not
+    /// given), once per (intent, cuid).
+    pub async fn refund(
+        &self,
+        intent: &PaymentIntentId,
+        cuid: &Cuid,
+        amount: RefundAmount,
+    ) -> Result<Refund, GatewayError> {
+        let metadata = HashMap::from([("cuid".to_owned(), cuid.to_string())]);
+        let mut request = CreateRefund::new().payment_intent(intent.as_str()).metadata(metadata);
+        if let Some(amount) = amount.get() {
+            request = request.amount(amount);
+        }
+        let strategy = idempotent(&format!("refund-{intent}-{cuid}"));
+        let refund = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
+        read::refund(refund)?.ours.ok_or_else(|| GatewayError::Unreadable("refund without our metadata".into()))
+    }
+
+    /// The intent's refund made for `cuid`, if Stripe has one.
+    pub async fn find_refund(&self, intent: &PaymentIntentId, cuid: &Cuid) -> Result<Option<Refund>, GatewayError> {
+        let mut after: Option<String> = None;
+        loop {
+            let mut request = ListRefund::new().payment_intent(intent.as_str()).limit(PAGE);
+            if let Some(last) = &after {
+                request = request.starting_after(last.as_str());
+            }
+            let page = retried(|| request.send(&self.client)).await?;
+            after = page.data.last().map(|refund| refund.id.as_str().to_owned());
+            for refund in page.data {
+                if let Some(ours) = read::refund(refund)?.ours.filter(|refund| &refund.cuid == cuid) {
+                    return Ok(Some(ours));
+                }
+            }
+            if !page.has_more || after.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The refund now.
+    pub async fn retrieve_refund(&self, refund: &RefundId) -> Result<SeenRefund, GatewayError> {
+        let request = RetrieveRefund::new(refund.as_str());
+        read::refund(retried(|| request.send(&self.client)).await?)
+    }
+}

@@ -18,8 +18,9 @@ client of Stripe calls them):
 - `POST /_test/answers` (form `match`, `status`, `times`, and the error's
   `type`, `code`, `message`, `param`, `decline_code`): the next `times`
   requests whose path or Idempotency-Key contains `match` get that answer.
-- `POST /_test/clock` (form `advance=<seconds>`): moves the emulator's "now"
-  forward, for the 24-hour life of idempotent results.
+- `POST /_test/clock` (form `advance=<seconds>`, optional `match`): moves the
+  emulator's "now" forward, for the 24-hour life of idempotent results; with
+  `match`, only the results whose key contains it age.
 
 Known divergences (where this emulator stays more lenient than Stripe, or
 cannot know what Stripe knows):
@@ -708,7 +709,8 @@ async def idempotency(request, handler):
 
 # Test-only, not a divergence: POST /_test/clock with `advance=<seconds>`
 # moves the emulator's "now" forward (for the idempotency store only), so
-# tests can let a key's 24 hours pass.
+# tests can let a key's 24 hours pass. With `match`, only the saved results
+# whose key contains it age, so tests running side by side keep theirs.
 async def advance_clock(request):
     global _clock_offset
     form = await request.post()
@@ -720,6 +722,11 @@ async def advance_clock(request):
     if seconds < 0:
         return web.json_response({"error": {"type": "invalid_request_error", "param": "advance",
                                             "message": "the clock only moves forward"}}, status=400)
+    if form.get("match"):
+        for key, saved in _answers.items():
+            if form["match"] in key:
+                saved["at"] -= seconds
+        return web.json_response({"now": int(_now()), "offset": _clock_offset})
     _clock_offset += seconds
     return web.json_response({"now": int(_now()), "offset": _clock_offset})
 

@@ -101,7 +101,7 @@ def start_services(procs: Processes, persistent: bool) -> Services:
     """Starts every stand-in and returns the environment that reaches them."""
     run_dir = LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    mongo_port, moto_port, stripe_port = free_port(), free_port(), free_port()
+    mongo_port, moto_port = free_port(), free_port()
 
     data = LOCAL / "mongo" if persistent else "memory"
     if persistent:
@@ -111,8 +111,7 @@ def start_services(procs: Processes, persistent: bool) -> Services:
                              "--log-file", str(run_dir / "nx-27017.server.log"),
                              "--pid-file", str(run_dir / "nx-27017.pid")], mongo_port, run_dir)
     procs.start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
-    procs.start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"),
-                                "--port", str(stripe_port)], stripe_port, run_dir)
+    stripe_base, stripe_key, publishable_key = start_stripe(procs, run_dir)
 
     env = {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
@@ -120,19 +119,37 @@ def start_services(procs: Processes, persistent: bool) -> Services:
         **require_signatures(f"http://127.0.0.1:{moto_port}"),
         "APP_SECRET_ID": SECRET_ID,
         "MONGODB_DATABASE": "payments",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}/",
+        "STRIPE_API_BASE": stripe_base,
         "LAMBDA_RIE": str(RIE) if RIE else "",
     }
     secret = {
         "mongodbUri": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
         "jwtSecret": secrets.token_urlsafe(48),
-        # localstripe accepts any key; these only have Stripe's shape.
-        "stripeSecretKey": "sk_test_local",
+        "stripeSecretKey": stripe_key,
         "stripeWebhookSecret": "whsec_" + secrets.token_hex(16),
-        "stripePublishableKey": "pk_test_local",
+        "stripePublishableKey": publishable_key,
     }
     create_secret(env, secret)
     return Services(env, secret)
+
+
+def start_stripe(procs: Processes, run_dir: Path) -> tuple[str, str, str]:
+    """The Stripe the run talks to: the account's test mode when
+    STRIPE_TEST_SECRET_KEY (sk_test_...) is set, else localstripe on a free
+    port. The functions and tests reach either through the same
+    STRIPE_API_BASE and secret key. Returns (API base, secret key,
+    publishable key)."""
+    key = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
+    if key:
+        if not key.startswith("sk_test_"):
+            sys.exit("STRIPE_TEST_SECRET_KEY must be a test-mode secret key (sk_test_...)")
+        print("Stripe: the account's test mode (STRIPE_TEST_SECRET_KEY); tests of the emulator's hooks will say so")
+        return "https://api.stripe.com/", key, os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unset")
+    port = free_port()
+    procs.start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"),
+                                "--port", str(port)], port, run_dir)
+    # localstripe accepts any key; these only have Stripe's shape.
+    return f"http://127.0.0.1:{port}/", "sk_test_local", "pk_test_local"
 
 
 def require_signatures(moto_url: str) -> dict[str, str]:
@@ -184,6 +201,9 @@ def sam(args: list[str]) -> int:
 
 def run_tests(procs: Processes, env: dict[str, str]) -> int:
     code = sam(["validate", "--lint"])
+    # The Stripe emulator's own rules, on an emulator of their own.
+    if code == 0:
+        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "test_localstripe_rules.py")], cwd=ROOT)
     # The emulator tests drive the real binaries, so build them first.
     if code == 0:
         code = cargo(["build", "--workspace", "--bins"], env)

@@ -9,8 +9,22 @@ fn url(path: &str) -> String {
     format!("{}/v1/{path}", service_env("STRIPE_API_BASE").trim_end_matches('/'))
 }
 
+/// The secret key of the Stripe the run talks to: the account's test mode
+/// (`STRIPE_TEST_SECRET_KEY`) or the emulator, which takes any key.
+fn secret_key() -> String {
+    std::env::var("STRIPE_TEST_SECRET_KEY").unwrap_or_else(|_| "sk_test_local".to_owned())
+}
+
+/// Fails the test with the reason when it runs against Stripe's test mode:
+/// `hook` exists only in the emulator.
+fn emulator_only(hook: &str) {
+    if std::env::var("STRIPE_TEST_SECRET_KEY").is_ok_and(|key| !key.is_empty()) {
+        panic!("this test needs the Stripe emulator's test-only {hook}, which Stripe's test mode does not have");
+    }
+}
+
 fn call(request: ureq::Request, form: &[(&str, &str)]) -> Value {
-    let request = request.set("Authorization", "Bearer sk_test_local");
+    let request = request.set("Authorization", &format!("Bearer {}", secret_key()));
     let response = if form.is_empty() { request.call() } else { request.send_form(form) };
     match response {
         Ok(response) | Err(ureq::Error::Status(_, response)) => response.into_json().expect("Stripe answers JSON"),
@@ -77,6 +91,7 @@ pub fn refund_failing_card() -> String {
 /// What Stripe.js does in the browser: confirm the PaymentIntent with its
 /// client secret and a card. Answers Stripe's status code and body.
 pub fn confirm_in_browser(intent: &str, client_secret: &str, payment_method: &str) -> (u16, Value) {
+    emulator_only("publishable key (pk_test_local)");
     let form = [("key", "pk_test_local"), ("client_secret", client_secret), ("payment_method", payment_method)];
     match ureq::post(&url(&format!("payment_intents/{intent}/confirm"))).send_form(&form) {
         Ok(response) => (response.status(), response.into_json().expect("Stripe answers JSON")),
@@ -119,6 +134,7 @@ pub fn delete_customer(id: &str) {
 /// Makes Stripe give the next `times` requests whose path or idempotency key
 /// contains `matching` this error (the emulator's test-only hook).
 pub fn answer_next(matching: &str, times: u32, status: u16, error: &[(&str, &str)]) {
+    emulator_only("answers (POST /_test/answers)");
     let (times, status) = (times.to_string(), status.to_string());
     let mut form = vec![("match", matching), ("times", times.as_str()), ("status", status.as_str())];
     form.extend_from_slice(error);
@@ -128,8 +144,24 @@ pub fn answer_next(matching: &str, times: u32, status: u16, error: &[(&str, &str
         .unwrap_or_else(|err| panic!("queueing an answer at the Stripe emulator: {err}"));
 }
 
+/// Lets Stripe's 24-hour idempotency window pass for the keys that contain
+/// `matching` (the emulator's test-only clock).
+pub fn expire_keys(matching: &str) {
+    emulator_only("clock (POST /_test/clock)");
+    let base = service_env("STRIPE_API_BASE");
+    ureq::post(&format!("{}/_test/clock", base.trim_end_matches('/')))
+        .send_form(&[("advance", "86401"), ("match", matching)])
+        .unwrap_or_else(|err| panic!("moving the Stripe emulator's clock: {err}"));
+}
+
+/// Every charge of a PaymentIntent, whatever its outcome.
+pub fn charges_of(intent: &str) -> Vec<Value> {
+    list_all("charges").into_iter().filter(|c| c["payment_intent"] == intent).collect()
+}
+
 /// What the customer's bank does when they pass 3-D Secure.
 pub fn authenticate(intent: &str, client_secret: &str) {
+    emulator_only("3-D Secure page (POST /v1/payment_intents/{id}/_authenticate)");
     let form = [("client_secret", client_secret), ("success", "true")];
     let answer = call(ureq::post(&url(&format!("payment_intents/{intent}/_authenticate"))), &form);
     assert_eq!(answer["status"], "succeeded", "{answer}");
@@ -157,6 +189,7 @@ pub struct WebhookEndpoint {
 
 impl WebhookEndpoint {
     pub fn register(secret: &str) -> Self {
+        emulator_only("webhook registration (POST /_config/webhooks), as Stripe cannot reach this machine");
         use std::io::{BufRead, BufReader, Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let address = listener.local_addr().unwrap();

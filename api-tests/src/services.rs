@@ -26,12 +26,28 @@ pub async fn put_secret(value: &serde_json::Value) -> String {
 
 /// Stores a new secret under `id`.
 pub async fn put_secret_named(id: &str, value: &serde_json::Value) {
-    service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    shared::secrets::SecretsManager::from_env()
-        .expect("the AWS environment of `make services`")
-        .call("CreateSecret", &serde_json::json!({ "Name": id, "SecretString": value.to_string() }))
+    secrets_manager()
+        .create_secret()
+        .name(id)
+        .secret_string(value.to_string())
+        .send()
         .await
-        .unwrap_or_else(|err| panic!("creating a secret in moto: {err}. {HOW_TO_START}"));
+        .unwrap_or_else(|err| panic!("creating a secret in moto: {err:?}. {HOW_TO_START}"));
+}
+
+/// An SDK client for the Secrets Manager stand-in, with the keys of `make services`.
+pub fn secrets_manager() -> aws_sdk_secretsmanager::Client {
+    use aws_sdk_secretsmanager::config::{Credentials, Region};
+    let credentials =
+        Credentials::new(service_env("AWS_ACCESS_KEY_ID"), service_env("AWS_SECRET_ACCESS_KEY"), None, None, "test");
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(shared::secrets::behavior_version())
+        .region(Region::new(service_env("AWS_REGION")))
+        .credentials_provider(credentials)
+        .endpoint_url(service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
+        .http_client(shared::secrets::https_client())
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
 /// A fresh database on the local MongoDB stand-in, for tests of the stand-in itself.

@@ -57,6 +57,8 @@ pub struct PaymentSettings {
 impl PaymentSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut base = optional("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".to_owned());
+        plain_http_only_to_loopback("STRIPE_API_BASE", &base)
+            .map_err(|why| ConfigError::InvalidEnv { name: "STRIPE_API_BASE", why })?;
         if !base.ends_with('/') {
             base.push('/');
         }
@@ -70,7 +72,27 @@ impl PaymentSettings {
     }
 }
 
-pub(crate) fn optional(name: &'static str) -> Option<String> {
+/// Refuses a plain `http://` URL whose host is not loopback: a request (and
+/// its credentials) would cross the network in clear text. The error names
+/// the variable.
+pub fn plain_http_only_to_loopback(name: &str, url: &str) -> Result<(), String> {
+    let Some(rest) = url.trim().strip_prefix("http://") else { return Ok(()) };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(host, _)| host),
+    };
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!("{name} is plain http:// to {host:?}; only a loopback address may be, use https://"))
+    }
+}
+
+pub fn optional(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
@@ -86,5 +108,33 @@ pub(crate) fn parsed(name: &'static str, default: u64) -> Result<u64, ConfigErro
             Ok(value) if value > 0 => Ok(value),
             _ => Err(ConfigError::InvalidEnv { name, why: format!("expected a positive integer, got {raw:?}") }),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_and_loopback_http_are_allowed() {
+        for url in [
+            "https://api.stripe.com/",
+            "http://127.0.0.1:8420/",
+            "http://localhost:4566",
+            "http://[::1]:9000/",
+            "http://127.8.0.1",
+        ] {
+            assert_eq!(plain_http_only_to_loopback("X", url), Ok(()), "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_elsewhere_is_refused_naming_the_variable() {
+        for url in
+            ["http://api.stripe.com/", "http://10.0.0.1:80", "http://127.0.0.1.evil.com/", "http://[2001:db8::1]/"]
+        {
+            let err = plain_http_only_to_loopback("STRIPE_API_BASE", url).unwrap_err();
+            assert!(err.starts_with("STRIPE_API_BASE is plain http://"), "{url}: {err}");
+        }
     }
 }

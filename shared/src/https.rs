@@ -1,7 +1,8 @@
-//! The one HTTPS client stack every outbound call uses (Stripe, Secrets
-//! Manager): hyper over rustls on ring, trusting the compiled-in webpki
-//! roots, so a cold start reads no certificate file and the binary carries
-//! one TLS stack.
+//! The HTTPS client for outbound calls that have no client of their own
+//! (the deploy's answer to CloudFormation): hyper over rustls on ring,
+//! trusting the compiled-in webpki roots, the crates async-stripe's client
+//! is built from, so a cold start reads no certificate file and the binary
+//! carries one TLS stack.
 
 use bytes::Bytes;
 use http_body_util::Full;

@@ -7,7 +7,7 @@ use crate::{
     auth::{Gate, Throttle, Tokens},
     config::{ConfigError, PaymentSettings, Settings},
     payments::Ledger,
-    secrets::AppSecret,
+    secrets::{AppSecret, SecretsClient},
     store::{self, LoginAttempts, Payments, Refunds, Users},
     stripe::Gateway,
 };
@@ -25,6 +25,14 @@ impl AppState {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
         let secret = AppSecret::fetch(&settings.secret_id).await?;
+        Self::build(settings, &secret).await
+    }
+
+    /// The same, reading the secret with `secrets` (the operator CLI's
+    /// client, with the whole AWS credential chain).
+    pub async fn from_env_with(secrets: &SecretsClient) -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let secret = AppSecret::fetch_with(secrets, &settings.secret_id).await?;
         Self::build(settings, &secret).await
     }
 

@@ -2,7 +2,6 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use lambda_runtime::Error;
 use serde_json::{json, Value};
 
@@ -29,8 +28,7 @@ pub fn body(request: &Request, outcome: Result<Value, String>) -> Value {
 /// PUTs the response to the pre-signed URL, with no content type (the URL
 /// is signed without one).
 pub async fn put(url: &str, body: &Value) -> Result<(), Error> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    let client = shared::https::client()?;
     let request = http::Request::put(url)
         .header(http::header::CONTENT_TYPE, "")
         .body(Full::new(Bytes::from(body.to_string())))?;

@@ -2,17 +2,15 @@
 //!
 //! The endpoint comes from the standard AWS setting, so
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER` points a function at another endpoint
-//! with no code path of its own.
+//! with no code path of its own (plain `http://` only to loopback).
 
-mod secrets_manager;
-mod sigv4;
+mod aws;
 
 use std::fmt;
 
 use serde_json::Value;
 
-pub use secrets_manager::{SecretsManager, SecretsManagerError};
-pub use sigv4::Credentials;
+pub use aws::{behavior_version, https_client, SecretsClient, SecretsError};
 
 use crate::config::ConfigError;
 
@@ -35,12 +33,18 @@ impl fmt::Debug for AppSecret {
 }
 
 impl AppSecret {
-    /// Reads and checks the secret. One round trip, once per cold start.
+    /// Reads and checks the secret with the client a function uses. One
+    /// round trip, once per cold start.
     pub async fn fetch(secret_id: &str) -> Result<Self, ConfigError> {
+        let client = SecretsClient::from_lambda_env()
+            .map_err(|err| ConfigError::SecretUnavailable { id: secret_id.to_owned(), why: err.to_string() })?;
+        Self::fetch_with(&client, secret_id).await
+    }
+
+    pub async fn fetch_with(client: &SecretsClient, secret_id: &str) -> Result<Self, ConfigError> {
         let unavailable = |why: String| ConfigError::SecretUnavailable { id: secret_id.to_owned(), why };
-        let client = SecretsManager::from_env().map_err(|err| unavailable(err.to_string()))?;
         let text = client
-            .get_secret_string(secret_id)
+            .secret_string(secret_id)
             .await
             .map_err(|err| unavailable(err.to_string()))?
             .ok_or_else(|| unavailable("the secret has no string value".into()))?;

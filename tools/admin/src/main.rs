@@ -1,5 +1,7 @@
 //! Operator commands, run with the same configuration as the functions
-//! (APP_SECRET_ID, MONGODB_DATABASE and AWS credentials):
+//! (APP_SECRET_ID, MONGODB_DATABASE) and the AWS credentials an operator
+//! has: AWS_PROFILE, SSO, credential_process, an instance or container
+//! role, or the key variables; the region from AWS_REGION or the profile.
 //!
 //!   payments-admin migrate              create the indexes (idempotent)
 //!   payments-admin promote EMAIL        make an existing user an admin
@@ -11,14 +13,36 @@ use std::{error::Error, process::ExitCode};
 
 use shared::{
     domain::{Email, Password},
+    secrets::{behavior_version, https_client, SecretsClient},
     store, telemetry, users, AppState,
 };
+
+const USAGE: &str = "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)
+
+AWS credentials and region come from the standard chain: AWS_PROFILE (SSO and
+credential_process included), an instance or container role, or the AWS_*
+key variables. APP_SECRET_ID names the secret; MONGODB_DATABASE the database.";
+
+/// What the operator asked for, read before anything touches AWS.
+enum Command {
+    Help,
+    Migrate,
+    Promote(Email),
+    SeedAdmin(Email, Password),
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match run(&args).await {
+    let command = match parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("payments-admin: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(command).await {
         Ok(message) => {
             println!("{message}");
             ExitCode::SUCCESS
@@ -30,35 +54,48 @@ async fn main() -> ExitCode {
     }
 }
 
+fn parse(args: &[&str]) -> Result<Command, String> {
+    let email = |raw: &str| Email::parse(raw).map_err(|why| format!("email {why}"));
+    match args {
+        ["--help" | "-h" | "help"] => Ok(Command::Help),
+        ["migrate"] => Ok(Command::Migrate),
+        ["promote", raw] => Ok(Command::Promote(email(raw)?)),
+        ["seed-admin", raw] => {
+            let password = std::env::var("ADMIN_PASSWORD").map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
+            let password = Password::parse(&password).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
+            Ok(Command::SeedAdmin(email(raw)?, password))
+        }
+        [] => Err("no command given".into()),
+        _ => Err(format!("unknown command: {}", args.join(" "))),
+    }
+}
+
 /// The error and every cause under it: the operator needs the real reason.
 fn explained(err: impl Error + 'static) -> String {
     telemetry::chain(&err)
 }
 
-async fn run(args: &[&str]) -> Result<String, String> {
-    let usage =
-        || "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)".to_owned();
-    let state = AppState::from_env().await.map_err(explained)?;
-    match args {
-        ["migrate"] => {
+async fn run(command: Command) -> Result<String, String> {
+    if let Command::Help = command {
+        return Ok(USAGE.to_owned());
+    }
+    let aws = aws_config::defaults(behavior_version()).http_client(https_client()).load().await;
+    let secrets = SecretsClient::from_sdk_config(&aws).map_err(explained)?;
+    let state = AppState::from_env_with(&secrets).await.map_err(explained)?;
+    match command {
+        Command::Help => Ok(USAGE.to_owned()),
+        Command::Migrate => {
             let migrated = store::migrate(&state.db).await.map_err(explained)?;
             Ok(format!("indexes are in place; {} payment(s) upgraded", migrated.payments_upgraded))
         }
-        ["promote", email] => {
-            let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
-            match users::promote(&state.users, &email).await {
-                Ok(_) => Ok(format!("{email} is now an admin")),
-                Err(users::UsersError::NotFound) => Err(format!("no user has the email {email}")),
-                Err(err) => Err(explained(err)),
-            }
-        }
-        ["seed-admin", email] => {
-            let email = Email::parse(email).map_err(|why| format!("email {why}"))?;
-            let raw = std::env::var("ADMIN_PASSWORD").map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
-            let password = Password::parse(&raw).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
+        Command::Promote(email) => match users::promote(&state.users, &email).await {
+            Ok(_) => Ok(format!("{email} is now an admin")),
+            Err(users::UsersError::NotFound) => Err(format!("no user has the email {email}")),
+            Err(err) => Err(explained(err)),
+        },
+        Command::SeedAdmin(email, password) => {
             users::seed_admin(&state.users, &email, &password).await.map_err(explained)?;
             Ok(format!("{email} is an admin"))
         }
-        _ => Err(usage()),
     }
 }

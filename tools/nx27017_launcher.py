@@ -139,6 +139,48 @@ def _handle_command_with_duplicates(self, msg):
 NeoSQLiteHandler.handle_command = _handle_command_with_duplicates
 
 
+# Test-only, not a divergence: {"nxFailNext": <command name or "*">,
+# "code": <n>, "times": <k>} on a database makes its next k matching
+# commands fail with that server error code, the way a replica set answers
+# during a failover (10107 NotWritablePrimary, 11602, 189, 91, ...), so
+# tests meet every error Atlas gives without a replica set. Scoped to one
+# database, so tests running side by side keep theirs.
+_FAILURES: dict[str, list[dict]] = {}
+_HANDSHAKE = {"ismaster", "isMaster", "hello", "Hello", "ping", "buildInfo", "buildinfo", "endSessions"}
+
+
+def _injected(msg):
+    """The failure a test queued for this command, as the server's reply; or None."""
+    command = next((doc for kind, doc in msg["sections"] if kind == "body" and isinstance(doc, dict)), {})
+    name = next(iter(command), "")
+    db = command.get("$db", "test")
+    if name == "nxFailNext":
+        _FAILURES.setdefault(db, []).append(
+            {"command": command["nxFailNext"], "code": int(command["code"]), "times": int(command.get("times", 1))})
+        return {"ok": 1}
+    if name in _HANDSHAKE:
+        return None
+    for failure in _FAILURES.get(db, []):
+        if failure["times"] > 0 and failure["command"] in ("*", name):
+            failure["times"] -= 1
+            return {"ok": 0, "code": failure["code"], "codeName": "InjectedByTest",
+                    "errmsg": f"injected by nxFailNext: code {failure['code']}"}
+    return None
+
+
+def _failing_when_asked(handle):
+    def handler(self, msg):
+        reply = _injected(msg)
+        return (msg["request_id"], reply) if reply is not None else handle(self, msg)
+
+    return handler
+
+
+# Inserts reach their own handler; every other command, handle_command.
+NeoSQLiteHandler.handle_command = _failing_when_asked(_handle_command_with_duplicates)
+NeoSQLiteHandler.handle_insert = _failing_when_asked(NeoSQLiteHandler.handle_insert)
+
+
 # 3. A compound index that names _id ({userId: 1, _id: -1}) fails with
 #    "JSON path error near '_id'": compound keys are all read from the JSON
 #    document, where single-key indexes read _id from its own column.

@@ -34,8 +34,8 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Where `cargo build --bins` put the function binaries.
-fn binary(function: &str) -> PathBuf {
+/// Where `cargo build --bins` put a binary of the workspace.
+pub fn binary(function: &str) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));

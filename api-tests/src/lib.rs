@@ -9,7 +9,7 @@ mod services;
 pub mod stripe;
 
 pub use app::{TestApp, TestResponse, TestUser};
-pub use emulator::{free_port, Emulator};
+pub use emulator::{binary, free_port, Emulator};
 pub use event::Event;
 pub use services::{put_secret, put_secret_named, service_env, services_db, unique};
 

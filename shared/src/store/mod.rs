@@ -45,7 +45,7 @@ pub async fn connect(uri: &str, database: &str) -> Result<Database, ConfigError>
 /// What went wrong talking to MongoDB, by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Unreachable, timing out, failing over: worth retrying later.
+    /// Unreachable, timing out, failing over: worth retrying later (503).
     #[error("the database is unavailable")]
     Unavailable(#[source] Error),
     /// A unique index refused the write.
@@ -54,6 +54,7 @@ pub enum StoreError {
     /// A stored document does not hold valid values.
     #[error("a stored document is not valid")]
     Corrupt(#[source] Error),
+    /// A server error we do not know: a logged 500.
     #[error("the database refused the operation")]
     Refused(#[source] Error),
     /// A stored field holds a value this code never writes.
@@ -66,14 +67,58 @@ impl From<Error> for StoreError {
         match err.kind.as_ref() {
             ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == DUPLICATE_KEY => Self::Duplicate(err),
             ErrorKind::Command(command) if command.code == DUPLICATE_KEY => Self::Duplicate(err),
-            ErrorKind::ServerSelection { .. }
-            | ErrorKind::Io(_)
-            | ErrorKind::ConnectionPoolCleared { .. }
-            | ErrorKind::DnsResolve { .. } => Self::Unavailable(err),
             ErrorKind::BsonDeserialization(_) | ErrorKind::BsonSerialization(_) => Self::Corrupt(err),
+            _ if is_transient(&err) => Self::Unavailable(err),
             _ => Self::Refused(err),
         }
     }
 }
+
+/// What a client can retry: the server unreachable, or answering as a
+/// replica set does while it fails over (Atlas does at every maintenance
+/// window), shuts down, or runs out of time; the driver's own retryable
+/// labels; a write concern not met.
+fn is_transient(err: &Error) -> bool {
+    let code = match err.kind.as_ref() {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::DnsResolve { .. }
+        | ErrorKind::Write(WriteFailure::WriteConcernError(_)) => return true,
+        ErrorKind::Command(command) => Some(command.code),
+        ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
+        _ => None,
+    };
+    TRANSIENT_LABELS.iter().any(|label| err.contains_label(label))
+        || code.is_some_and(|code| TRANSIENT_CODES.contains(&code))
+}
+
+const TRANSIENT_LABELS: [&str; 3] = ["RetryableWriteError", "TransientTransactionError", "SystemOverloadedError"];
+
+/// MongoDB's error codes for a node that is not (or no longer) the primary,
+/// is shutting down, cannot be reached, or ran out of time: the driver's
+/// retryable set (retryable-reads and retryable-writes specifications)
+/// plus the time limits.
+const TRANSIENT_CODES: [i32; 19] = [
+    6,     // HostUnreachable
+    7,     // HostNotFound
+    50,    // MaxTimeMSExpired
+    63,    // StaleShardVersion
+    64,    // WriteConcernFailed
+    89,    // NetworkTimeout
+    91,    // ShutdownInProgress
+    133,   // FailedToSatisfyReadPreference
+    134,   // ReadConcernMajorityNotAvailableYet
+    150,   // StaleEpoch
+    189,   // PrimarySteppedDown
+    234,   // RetryChangeStream
+    262,   // ExceededTimeLimit
+    9001,  // SocketException
+    10107, // NotWritablePrimary
+    11600, // InterruptedAtShutdown
+    11602, // InterruptedDueToReplStateChange
+    13435, // NotPrimaryNoSecondaryOk
+    13436, // NotPrimaryOrSecondary
+];
 
 const DUPLICATE_KEY: i32 = 11000;

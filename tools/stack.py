@@ -32,7 +32,9 @@ import contract  # noqa: E402  (tools/ is on the path from here on)
 BIN = ROOT / ".venv" / "bin"
 LOCAL = ROOT / ".local"
 SECRET_ID = "payments-api/local"
-RIE = next((ROOT / ".venv" / "lib").glob("python3*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64"), None)
+# The Runtime Interface Emulator for this machine's architecture (the wheel ships both).
+RIE_ARCH = {"aarch64": "arm64", "arm64": "arm64"}.get(os.uname().machine, "x86_64")
+RIE = next((ROOT / ".venv" / "lib").glob(f"python3*/site-packages/samcli/local/rapid/aws-lambda-rie-{RIE_ARCH}"), None)
 
 
 def free_port() -> int:

@@ -212,3 +212,25 @@ fn a_failed_login_is_counted_in_embedded_metric_format() {
     let metric: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], json!("PaymentsApi"), "{metric}");
 }
+
+/// A Secrets Manager that takes the connection and never answers, like one
+/// frozen mid-request.
+fn frozen_endpoint() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+#[test]
+fn a_cold_start_whose_secret_read_hangs_answers_503_before_the_deadline() {
+    let (_frozen, endpoint) = frozen_endpoint();
+    let get = Emulator::start(
+        "user-get",
+        &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.as_str()), ("AWS_LAMBDA_FUNCTION_TIMEOUT", "6")],
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = get.call(Event::of("user-get").token("any").path_id("0123456789abcdef01234567").json());
+    assert_eq!((status, body["message"].as_str()), (503, Some("The service is not ready, please retry.")));
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "answered after {:?}", started.elapsed());
+    assert!(!get.output().contains("Task timed out"), "{}", get.output());
+}

@@ -30,7 +30,9 @@ fn help_needs_no_aws() {
 
 #[test]
 fn a_usage_error_needs_no_aws_and_exits_2() {
-    for (args, says) in [(&["frobnicate"][..], "unknown command"), (&[], "no command"), (&["promote", "nope"], "email ")] {
+    for (args, says) in
+        [(&["frobnicate"][..], "unknown command"), (&[], "no command"), (&["promote", "nope"], "email ")]
+    {
         let output = admin(args, &[]);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
         assert!(text(&output.stderr).contains(says), "{args:?}: {}", text(&output.stderr));
@@ -43,9 +45,13 @@ fn migrate_runs_with_only_a_profile_and_its_shared_credentials() {
     let aws = home.join(".aws");
     std::fs::create_dir_all(&aws).unwrap();
     let (key, secret) = (service_env("AWS_ACCESS_KEY_ID"), service_env("AWS_SECRET_ACCESS_KEY"));
-    std::fs::write(aws.join("credentials"), format!("[operator]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"))
+    std::fs::write(
+        aws.join("credentials"),
+        format!("[operator]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    std::fs::write(aws.join("config"), format!("[profile operator]\nregion = {}\n", service_env("AWS_REGION")))
         .unwrap();
-    std::fs::write(aws.join("config"), format!("[profile operator]\nregion = {}\n", service_env("AWS_REGION"))).unwrap();
     let database = unique("operator_");
     let output = admin(
         &["migrate"],

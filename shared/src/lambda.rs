@@ -23,6 +23,11 @@ use crate::{
 const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
 /// The budget when there is no deadline to read (handlers called directly).
 const DEFAULT_BUDGET: Duration = Duration::from_secs(25);
+/// How long the cold start may take before the first request: Lambda's
+/// init phase allows 10 s, but an emulator (and SnapStart-like set-ups)
+/// count it against the first invocation. Past it, the first request
+/// builds the state within its own budget.
+const INIT_BUDGET: Duration = Duration::from_secs(3);
 
 /// Serves invocations with `handler` until the container is retired. The
 /// state is built by `init` at cold start; if that fails (a missing secret,
@@ -39,9 +44,9 @@ where
     lambda_http::tracing::init_default_subscriber();
     let state: &'static OnceCell<S> = Box::leak(Box::new(OnceCell::new()));
     // Ready before the first request when it can be; retried otherwise.
-    let _ = configured(state, init).await;
+    let _ = configured(state, init, INIT_BUDGET).await;
     lambda_http::run(service_fn(move |req: Request| async move {
-        let response = match configured(state, init).await {
+        let response = match configured(state, init, budget(req.lambda_context_ref())).await {
             Ok(state) => answer(state, req, handler).await,
             Err(unavailable) => logged(req, unavailable),
         };
@@ -50,21 +55,30 @@ where
     .await
 }
 
-/// The state, built now if it is not yet; a failure is logged (its cause
-/// names no secret value) and answered as a 503.
-async fn configured<S, I, IFut>(state: &'static OnceCell<S>, init: I) -> Result<&'static S, ApiError>
+/// The state, built now if it is not yet, within `budget` (a hung secret
+/// read or DNS lookup must not outlive the invocation); a failure is logged
+/// (its cause names no secret value) and answered as a 503.
+async fn configured<S, I, IFut>(state: &'static OnceCell<S>, init: I, budget: Duration) -> Result<&'static S, ApiError>
 where
     I: Fn() -> IFut,
     IFut: Future<Output = Result<S, ConfigError>>,
 {
-    state.get_or_try_init(init).await.map_err(|err| {
-        tracing::error!(error = %telemetry::chain(&err), "cold start failed: {err}");
-        ApiError::ServiceUnavailable {
-            message: "The service is not ready, please retry.",
-            retry_after: 5,
-            cause: err.into(),
+    let not_ready = |cause: Box<dyn Error + Send + Sync>| ApiError::ServiceUnavailable {
+        message: "The service is not ready, please retry.",
+        retry_after: 5,
+        cause,
+    };
+    match tokio::time::timeout(budget, state.get_or_try_init(init)).await {
+        Ok(Ok(state)) => Ok(state),
+        Ok(Err(err)) => {
+            tracing::error!(error = %telemetry::chain(&err), "cold start failed: {err}");
+            Err(not_ready(err.into()))
         }
-    })
+        Err(_) => {
+            tracing::error!(budget_ms = budget.as_millis() as u64, "cold start did not finish within its budget");
+            Err(not_ready(format!("the cold start took longer than {} ms", budget.as_millis()).into()))
+        }
+    }
 }
 
 /// Runs one request through a handler within its time budget and turns its

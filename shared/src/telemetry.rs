@@ -56,12 +56,28 @@ pub fn chain(err: &(dyn Error + 'static)) -> String {
     redacted(&text)
 }
 
-/// Driver messages can echo a connection string; strip its credentials.
+/// Messages can echo connection strings (the driver's, an endpoint's):
+/// every `scheme://user:pass@` loses its credentials, wherever it appears.
+/// An email address, with no scheme before it, is left as it is.
 pub fn redacted(text: &str) -> String {
-    match (text.find("://"), text.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://<redacted>{}", &text[..scheme], &text[at..]),
-        _ => text.to_owned(),
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let (before, after) = rest.split_at(scheme_end + 3);
+        out.push_str(before);
+        let end = after.find(|c: char| "/?#\"'<>()[]{}".contains(c) || c.is_whitespace()).unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("<redacted>");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -88,5 +104,20 @@ mod tests {
     fn a_chain_names_every_cause() {
         let err = Outer(std::io::Error::other("mongodb://user:hunter2@db.example.com refused"));
         assert_eq!(chain(&err), "outer: mongodb://<redacted>@db.example.com refused");
+    }
+
+    #[test]
+    fn every_credential_in_a_message_is_redacted_and_emails_are_kept() {
+        let text = "user ops@example.com: mongodb+srv://admin:s3cret@a.example.net,b.example.net/db failed, \
+                    then mongodb://u:p@ss@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b)";
+        let clean = redacted(text);
+        assert_eq!(
+            clean,
+            "user ops@example.com: mongodb+srv://<redacted>@a.example.net,b.example.net/db failed, \
+                    then mongodb://<redacted>@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b)"
+        );
+        for secret in ["s3cret", "admin:", "u:p", "ss@127"] {
+            assert!(!clean.contains(secret), "{secret} in {clean}");
+        }
     }
 }

@@ -339,8 +339,8 @@ def main() -> int:
         stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "migrate"], env)
         once("user-register", event("user-register"), env)
         token = once("user-login", event("user-login"), env)["access_token"]
-        stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "promote", "aturing@example.com"], env)
         me = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[1] + "=="))["sub"]
+        stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "promote", me, "--yes"], env)
         payment = once("payment-create", event("payment-create", token), env)
         confirm = {"cuid": "cjld2cjxh0000qzrmn831i7rn", "paymentId": payment["id"], "paymentMethodId": "pm_card_visa"}
         unpaid = once("payment-create", event("payment-create", token, body={"cuid": "cbench0cancel0000000001"}), env)

@@ -70,7 +70,15 @@ class Function:
 
 
 def event_for(method: str, target: str, headers, body: bytes, route_key: str, params: dict) -> dict:
-    """The API Gateway HTTP API (2.0) event for one request."""
+    """The API Gateway HTTP API (2.0) event for one request.
+
+    Headers, the path and the query string go to the function as the client
+    sent them, control bytes and raw `"<>` included. API Gateway's
+    documentation says nothing of such bytes (its notes on HTTP APIs name
+    only the X-Forwarded-* and Content-Type changes:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html#api-gateway-known-issues-http-apis),
+    so the local gateway takes the worst case, forwarding them, and the
+    functions answer them (shared/src/lambda/event.rs)."""
     parts = urlsplit(target)
     lowered: dict[str, str] = {}
     for name, value in headers.items():

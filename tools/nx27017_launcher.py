@@ -10,6 +10,7 @@ one through the Rust driver, the way the functions meet it.
 """
 
 import sys
+import threading
 from datetime import datetime
 from sqlite3 import IntegrityError
 
@@ -123,6 +124,27 @@ def _reporting_duplicates(method):
 
 for name in ("find_one_and_update", "find_one_and_replace"):
     setattr(Collection, name, _reporting_duplicates(getattr(Collection, name)))
+
+
+# 2b. findAndModify reads the document, then writes it, and the server runs
+#     commands on several threads: two concurrent calls can read the same
+#     document and both answer its old value. MongoDB "modifies and returns
+#     a single document" atomically
+#     (https://www.mongodb.com/docs/manual/reference/command/findAndModify/):
+#     concurrent $inc's each see their own pre-image. Run them one at a time.
+_FIND_AND_MODIFY = threading.Lock()
+
+
+def _atomic(method):
+    def wrapper(self, *args, **kwargs):
+        with _FIND_AND_MODIFY:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+for name in ("find_one_and_update", "find_one_and_replace", "find_one_and_delete"):
+    setattr(Collection, name, _atomic(getattr(Collection, name)))
 
 _handle_command = NeoSQLiteHandler.handle_command
 

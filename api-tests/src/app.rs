@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::{
     config::{PaymentSettings, Settings},
-    domain::{Currency, Email, Price},
+    domain::{Currency, Price, UserId},
     http::ApiError,
     lambda::answer,
     secrets::AppSecret,
@@ -175,6 +175,12 @@ impl TestApp {
         self.send(user_login::handle, Event::of("user-login").body(body)).await
     }
 
+    /// A login from the client address `ip`.
+    pub async fn login_from(&self, ip: &str, email: &str, password: &str) -> TestResponse {
+        let body = json!({ "email": email, "password": password });
+        self.send(user_login::handle, Event::of("user-login").body(body).source_ip(ip)).await
+    }
+
     pub async fn change_password(&self, token: &str, current: &str, new: &str) -> TestResponse {
         let body = json!({ "currentPassword": current, "newPassword": new });
         self.send(user_password::handle, Event::of("user-password").token(token).body(body)).await
@@ -214,8 +220,8 @@ impl TestApp {
     /// A registered user promoted by the operator path.
     pub async fn admin(&self) -> TestUser {
         let user = self.signed_up().await;
-        let email = Email::parse(&user.email).expect("a valid email");
-        users::promote(&self.state.users, &email).await.expect("promoting the user");
+        let id = UserId::parse(&user.id).expect("a valid user id");
+        users::promote(&self.state.users, id).await.expect("promoting the user");
         user
     }
 }

@@ -40,6 +40,12 @@ impl Event {
         self
     }
 
+    /// The client address API Gateway saw.
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.0["requestContext"]["http"]["sourceIp"] = json!(ip);
+        self
+    }
+
     /// Sets `{id}` in the path, as API Gateway would for `/user/{id}`.
     pub fn path_id(mut self, id: &str) -> Self {
         let route = self.0["routeKey"].as_str().unwrap_or_default().to_owned();

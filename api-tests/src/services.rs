@@ -45,7 +45,7 @@ pub fn secrets_manager() -> aws_sdk_secretsmanager::Client {
         .region(Region::new(service_env("AWS_REGION")))
         .credentials_provider(credentials)
         .endpoint_url(service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
-        .http_client(shared::secrets::https_client())
+        .http_client(shared::secrets::https_client().expect("the compiled-in roots"))
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
 }

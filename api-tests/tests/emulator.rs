@@ -148,8 +148,8 @@ fn all_fifteen_functions_answer_their_event_files() {
     assert_eq!(status, 201, "user-login: {body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
     let me = app.state.tokens.verify(&token).unwrap().to_string();
-    let email = shared::domain::Email::parse("aturing@example.com").unwrap();
-    rt.block_on(shared::users::promote(&app.state.users, &email)).unwrap();
+    let id = shared::domain::UserId::parse(&me).unwrap();
+    rt.block_on(shared::users::promote(&app.state.users, id)).unwrap();
 
     let (status, ada) = invoke_once(&app, "user-create", &Event::of("user-create").token(&token));
     assert_eq!((status, &ada["email"]), (201, &json!("ada@example.com")), "user-create: {ada}");
@@ -233,4 +233,35 @@ fn a_cold_start_whose_secret_read_hangs_answers_503_before_the_deadline() {
     assert_eq!((status, body["message"].as_str()), (503, Some("The service is not ready, please retry.")));
     assert!(started.elapsed() < std::time::Duration::from_secs(6), "answered after {:?}", started.elapsed());
     assert!(!get.output().contains("Task timed out"), "{}", get.output());
+}
+
+#[test]
+fn hostile_query_strings_headers_and_signatures_get_json_answers_and_the_function_lives_on() {
+    let config = Emulator::start("config-get", &[]);
+    let mut raw_query = Event::of("config-get").json().clone();
+    raw_query["rawQueryString"] = json!("x=\"<a>");
+    let (status, body) = config.call(&raw_query);
+    assert!(status == 200 || status == 400, "{status} {body}");
+    assert!(body.is_object(), "a JSON body: {body}");
+
+    for value in ["a\u{1}b", "\u{7f}", "x\ny"] {
+        let (status, body) = config.call(Event::of("config-get").header("x-probe", value).json());
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (400, Some("Header x-probe holds a character HTTP does not allow."))
+        );
+    }
+    let (status, body) = config.call(Event::of("config-get").header("host", "bad host<>").json());
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = config.call(Event::of("config-get").json());
+    assert_eq!(status, 200, "the same process still answers");
+    assert!(!config.output().contains("panicked"), "{}", config.output());
+
+    let webhook = Emulator::start("payment-webhook", &[]);
+    for t in [i64::MIN, i64::MAX] {
+        let event = Event::of("payment-webhook").header("stripe-signature", &format!("t={t},v1=00"));
+        let (status, _) = webhook.call(event.json());
+        assert_eq!(status, 401, "t={t}");
+    }
+    assert!(!webhook.output().contains("panicked"), "{}", webhook.output());
 }

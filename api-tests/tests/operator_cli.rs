@@ -31,7 +31,7 @@ fn help_needs_no_aws() {
 #[test]
 fn a_usage_error_needs_no_aws_and_exits_2() {
     for (args, says) in
-        [(&["frobnicate"][..], "unknown command"), (&[], "no command"), (&["promote", "nope"], "email ")]
+        [(&["frobnicate"][..], "unknown command"), (&[], "no command"), (&["promote", "nope"], "USER_ID ")]
     {
         let output = admin(args, &[]);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));

@@ -54,15 +54,18 @@ async fn the_new_password_follows_the_registration_rules() {
 }
 
 #[tokio::test]
-async fn five_wrong_current_passwords_throttle_like_failed_logins() {
+async fn five_wrong_current_passwords_throttle_further_guesses_even_after_an_email_change() {
     let app = TestApp::spawn().await;
     let user = app.signed_up().await;
     for _ in 0..5 {
         app.change_password(&user.token, "not my password", NEW).await.assert_status(401);
     }
+    app.change_password(&user.token, "not my password", NEW).await.assert_status(429);
+    // Whoever holds the token can change the email; the limit is the user's.
+    let moved = json!({ "email": format!("moved-{}", user.email) });
+    app.update_user(&user.token, &user.id, moved).await.assert_status(200);
     let throttled = app.change_password(&user.token, &user.password, NEW).await;
     throttled.assert_status(429);
-    app.login(&user.email, &user.password).await.assert_status(429);
 }
 
 #[tokio::test]
@@ -70,7 +73,7 @@ async fn the_operators_password_reset_revokes_older_tokens() {
     let app = TestApp::spawn().await;
     let user = app.signed_up().await;
     let email = Email::parse(&user.email).unwrap();
-    users::seed_admin(&app.state.users, &email, &Password::parse(NEW).unwrap()).await.unwrap();
+    users::seed_admin(&app.state.users, &app.state.throttle, &email, &Password::parse(NEW).unwrap()).await.unwrap();
     app.get_user(&user.token, &user.id).await.assert_status(401);
     app.login(&user.email, NEW).await.assert_status(201);
 }

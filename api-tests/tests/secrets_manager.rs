@@ -8,6 +8,8 @@ use api_tests::service_env;
 use shared::secrets::{SecretsClient, SecretsError};
 
 fn signed_with(access_key_id: &str, secret_access_key: &str) -> SecretsClient {
+    // The stand-in's endpoint, never AWS itself.
+    service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
     SecretsClient::with_keys(&service_env("AWS_REGION"), access_key_id, secret_access_key).expect("a valid endpoint")
 }
 

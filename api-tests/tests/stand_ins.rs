@@ -122,3 +122,25 @@ async fn dates_compare_to_the_millisecond() {
     let stale = doc! { "k": 1, "$or": [{ "seen": { "$lt": start } }, { "seen": null }] };
     assert!(things.find_one_and_update(stale, doc! { "$set": { "n": -1 } }).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_find_one_and_update_calls_each_see_their_own_pre_image() {
+    let db = services_db().await;
+    let counters = db.collection::<Document>("counters");
+    counters.insert_one(doc! { "_id": "c", "n": 0 }).await.unwrap();
+    let calls = (0..20).map(|_| {
+        let counters = counters.clone();
+        tokio::spawn(async move {
+            let before = counters
+                .find_one_and_update(doc! { "_id": "c" }, doc! { "$inc": { "n": 1 } })
+                .return_document(ReturnDocument::Before)
+                .await
+                .unwrap()
+                .unwrap();
+            before.get_i32("n").unwrap()
+        })
+    });
+    let mut seen: Vec<i32> = futures_util::future::join_all(calls).await.into_iter().map(Result::unwrap).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..20).collect::<Vec<_>>(), "each increment saw the one before it");
+}

@@ -76,7 +76,11 @@ impl PaymentSettings {
 /// its credentials) would cross the network in clear text. The error names
 /// the variable.
 pub fn plain_http_only_to_loopback(name: &str, url: &str) -> Result<(), String> {
-    let Some(rest) = url.trim().strip_prefix("http://") else { return Ok(()) };
+    // Schemes are case-insensitive (RFC 3986 §3.1): `HTTP://` is plain too.
+    let url = url.trim();
+    let Some(rest) = url.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("http://")).map(|_| &url[7..]) else {
+        return Ok(());
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = match host.strip_prefix('[') {

@@ -65,7 +65,9 @@ pub fn redacted(text: &str) -> String {
     while let Some(scheme_end) = rest.find("://") {
         let (before, after) = rest.split_at(scheme_end + 3);
         out.push_str(before);
-        let end = after.find(|c: char| "/?#\"'<>()[]{}".contains(c) || c.is_whitespace()).unwrap_or(after.len());
+        // The authority ends at `/`, `?`, `#` or whitespace (a password may
+        // hold `'`, `(` and `)`); a quote or angle bracket ends a quoted URI.
+        let end = after.find(|c: char| "/?#\"<>".contains(c) || c.is_whitespace()).unwrap_or(after.len());
         let authority = &after[..end];
         match authority.rfind('@') {
             Some(at) => {
@@ -109,14 +111,16 @@ mod tests {
     #[test]
     fn every_credential_in_a_message_is_redacted_and_emails_are_kept() {
         let text = "user ops@example.com: mongodb+srv://admin:s3cret@a.example.net,b.example.net/db failed, \
-                    then mongodb://u:p@ss@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b)";
+                    then mongodb://u:p@ss@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b) \
+                    and \"mongodb://admin:pa(ss)@h\"";
         let clean = redacted(text);
         assert_eq!(
             clean,
             "user ops@example.com: mongodb+srv://<redacted>@a.example.net,b.example.net/db failed, \
-                    then mongodb://<redacted>@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b)"
+                    then mongodb://<redacted>@127.0.0.1:27017/?x=1 (see https://docs.example.com/a@b) \
+                    and \"mongodb://<redacted>@h\""
         );
-        for secret in ["s3cret", "admin:", "u:p", "ss@127"] {
+        for secret in ["s3cret", "admin:", "u:p", "ss@127", "pa(ss)"] {
             assert!(!clean.contains(secret), "{secret} in {clean}");
         }
     }

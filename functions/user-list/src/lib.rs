@@ -1,11 +1,14 @@
-//! GET /user — an admin lists every user.
+//! GET /user — an admin lists every user, oldest account first, `?limit=`
+//! (1–100, default 20) per page. When more remain, the `x-next-cursor`
+//! header holds the value to pass as `?cursor=` for the next page.
 
 use shared::{
-    http::{authenticate, ok, views, ApiError, Body, Request, Response},
+    http::{authenticate, dto, views, ApiError, Body, Request, Response},
     users, AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     authenticate(state, &req).await?.require_admin()?;
-    ok(&views::users(users::list(&state.users).await?))
+    let (limit, cursor) = dto::page(&req)?;
+    views::user_page(users::list(&state.users, limit, cursor).await?)
 }

@@ -7,7 +7,7 @@ mod throttle;
 mod token;
 
 pub use caller::{Caller, Denied};
-pub use throttle::{Throttle, Throttled};
+pub use throttle::{ClientAddress, Limit, Throttle, Throttled};
 pub use token::{InvalidToken, SigningFailed, Tokens};
 
 use crate::{
@@ -55,11 +55,16 @@ pub struct Gate<'a> {
     pub throttle: &'a Throttle,
 }
 
-/// An access token for the right email and password. An unknown email
-/// costs one verification too, so timing does not tell which exist, and is
-/// throttled the same way.
-pub async fn login(gate: Gate<'_>, email: &Email, password: &Password) -> Result<String, AuthError> {
-    let admitted = admitted(gate, email).await?;
+/// An access token for the right email and password, from `address`. An
+/// unknown email costs one verification too, so timing does not tell which
+/// exist, and is throttled the same way.
+pub async fn login(
+    gate: Gate<'_>,
+    email: &Email,
+    password: &Password,
+    address: &ClientAddress,
+) -> Result<String, AuthError> {
+    let admitted = admitted(gate, &[Limit::Address(address), Limit::Account(email, address)]).await?;
     let user = gate.users.by_email(email).await?;
     let user = match user {
         Some(user) if password::verify(password, Some(&user.password_hash)).await => user,
@@ -67,12 +72,12 @@ pub async fn login(gate: Gate<'_>, email: &Email, password: &Password) -> Result
             if unknown_or_wrong.is_none() {
                 password::verify(password, None).await;
             }
-            gate.throttle.failed(email, admitted).await?;
+            gate.throttle.failed(admitted).await?;
             telemetry::count("LoginsFailed");
             return Err(AuthError::BadCredentials);
         }
     };
-    gate.throttle.succeeded(email).await?;
+    gate.throttle.succeeded(admitted).await?;
     Ok(gate.tokens.issue(&user)?)
 }
 
@@ -85,22 +90,24 @@ pub async fn change_password(
     current: &Password,
     new: &Password,
 ) -> Result<String, AuthError> {
-    let email = &caller.user.email;
-    let admitted = admitted(gate, email).await?;
+    // Keyed by the user, not the email, which the caller can change.
+    let admitted = admitted(gate, &[Limit::PasswordOf(caller.id())]).await?;
     if !password::verify(current, Some(&caller.user.password_hash)).await {
-        gate.throttle.failed(email, admitted).await?;
+        gate.throttle.failed(admitted).await?;
         telemetry::count("LoginsFailed");
         return Err(AuthError::WrongPassword);
     }
-    gate.throttle.succeeded(email).await?;
+    gate.throttle.succeeded(admitted).await?;
     let hash = password::hash(new).await?;
     let user = gate.users.set_password(caller.id(), &hash).await?.ok_or(InvalidToken)?;
+    // A new password: the account's login limits start over too.
+    gate.throttle.forget(&user.email, user.id).await?;
     Ok(gate.tokens.issue(&user)?)
 }
 
-/// The attempt, unless the account is throttled.
-async fn admitted(gate: Gate<'_>, email: &Email) -> Result<throttle::Admitted, AuthError> {
-    gate.throttle.admit(email).await?.map_err(|throttled| {
+/// The attempt, unless one of its limits is throttled.
+async fn admitted(gate: Gate<'_>, limits: &[Limit<'_>]) -> Result<throttle::Admitted, AuthError> {
+    gate.throttle.admit(limits).await?.map_err(|throttled| {
         telemetry::count("LoginsThrottled");
         AuthError::Throttled(throttled)
     })

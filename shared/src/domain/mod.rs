@@ -20,7 +20,7 @@ mod user_name;
 pub use cuid::Cuid;
 pub use email::Email;
 pub use money::{Currency, Price};
-pub use page::{Cursor, PageLimit};
+pub use page::{Cursor, Page, PageLimit};
 pub use password::Password;
 pub use password_hash::PasswordHash;
 pub use payment::{Intent, Payment};

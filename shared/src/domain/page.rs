@@ -2,6 +2,25 @@ use mongodb::bson::oid::ObjectId;
 
 use super::Invalid;
 
+/// One page of a list, and where the next one starts, if there is one.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// `limit + 1` items read in order: `limit` of them, and a cursor after
+    /// the last when the extra one shows that more remain.
+    pub fn of(mut items: Vec<T>, limit: PageLimit, record: impl Fn(&T) -> ObjectId) -> Self {
+        let limit = limit.get() as usize;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more { items.last().map(|last| Cursor::after(record(last))) } else { None };
+        Self { items, next }
+    }
+}
+
 /// How many items one page holds: 1–100, 20 unless asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageLimit(u32);

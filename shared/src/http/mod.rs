@@ -16,7 +16,7 @@ mod webhook;
 pub use authenticate::authenticate;
 pub use body::JsonObject;
 pub use error::{ApiError, Cause};
-pub use request::{bearer_token, path_param, path_param_as, query_param};
+pub use request::{bearer_token, client_address, path_param, path_param_as, query_param};
 pub use respond::{allowed_methods, created, json, ok};
 pub use webhook::{stripe_notification, Notification};
 

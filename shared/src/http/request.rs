@@ -1,7 +1,18 @@
 use http::header::AUTHORIZATION;
-use lambda_http::{Request, RequestExt};
+use lambda_http::{request::RequestContext, Request, RequestExt};
 
 use super::ApiError;
+use crate::auth::ClientAddress;
+
+/// The client's address as API Gateway saw it (`requestContext.http.sourceIp`).
+pub fn client_address(req: &Request) -> ClientAddress {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            ClientAddress::new(context.http.source_ip.as_deref().unwrap_or(""))
+        }
+        _ => ClientAddress::new(""),
+    }
+}
 
 /// A path parameter as API Gateway extracted it (`/user/{id}` → `id`).
 pub fn path_param(req: &Request, name: &str) -> Option<String> {

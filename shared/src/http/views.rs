@@ -6,9 +6,8 @@ use serde::Serialize;
 
 use super::{json, ApiError};
 use crate::{
-    domain::{Intent, Payment, Refund, User},
+    domain::{Cursor, Intent, Page, Payment, Refund, User},
     payments::Applied,
-    store::Page,
 };
 
 /// `AuthGrantDto`, the answer to register and login.
@@ -37,10 +36,6 @@ impl From<User> for UserDto {
             customer_id: user.customer_id.map(String::from),
         }
     }
-}
-
-pub fn users(users: Vec<User>) -> Vec<UserDto> {
-    users.into_iter().map(UserDto::from).collect()
 }
 
 /// `ReturnPaymentDto`. `paymentMethod` is null until one is attached.
@@ -120,10 +115,18 @@ impl From<Refund> for RefundDto {
 }
 
 /// A page of payments; `x-next-cursor` says where the next one starts.
-pub fn payment_page(page: Page) -> Result<Response<Body>, ApiError> {
-    let body: Vec<PaymentDto> = page.payments.into_iter().map(PaymentDto::from).collect();
+pub fn payment_page(page: Page<Payment>) -> Result<Response<Body>, ApiError> {
+    paged(page.items.into_iter().map(PaymentDto::from).collect::<Vec<_>>(), page.next)
+}
+
+/// A page of users; `x-next-cursor` says where the next one starts.
+pub fn user_page(page: Page<User>) -> Result<Response<Body>, ApiError> {
+    paged(page.items.into_iter().map(UserDto::from).collect::<Vec<_>>(), page.next)
+}
+
+fn paged(body: Vec<impl Serialize>, next: Option<Cursor>) -> Result<Response<Body>, ApiError> {
     let mut response = json(StatusCode::OK, &body);
-    if let Some(next) = page.next {
+    if let Some(next) = next {
         let value = HeaderValue::from_str(&next.to_string()).map_err(ApiError::internal)?;
         response.headers_mut().insert("x-next-cursor", value);
     }

@@ -131,7 +131,8 @@ fn signed_by(secret: &str, header: &str, payload: &[u8], now: i64) -> bool {
         }
     }
     let Some(timestamp) = timestamp else { return false };
-    if (now - timestamp).abs() > TOLERANCE_SECONDS {
+    // Checked: a timestamp at either end of i64 must not overflow.
+    if now.checked_sub(timestamp).and_then(i64::checked_abs).is_none_or(|age| age > TOLERANCE_SECONDS) {
         return false;
     }
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
@@ -180,6 +181,15 @@ mod tests {
         for garbage in ["", "t=1000", "v1=00", "t=x,v1=zz", "t=1000,v1=0"] {
             assert!(!signed_by(SECRET, garbage, PAYLOAD, 1000), "{garbage:?}");
         }
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_i64_are_refused_without_overflow() {
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX, -1] {
+            assert!(!signed_by(SECRET, &header(SECRET, t, PAYLOAD), PAYLOAD, 1000), "{t}");
+            assert!(!signed_by(SECRET, &format!("t={t},v1=00"), PAYLOAD, 1000), "{t}");
+        }
+        assert!(!signed_by(SECRET, &header(SECRET, 1000, PAYLOAD), PAYLOAD, i64::MIN));
     }
 
     #[test]

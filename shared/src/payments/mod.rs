@@ -8,10 +8,10 @@ pub use refund::refund;
 
 use crate::{
     domain::{
-        Cuid, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId, User,
-        UserId,
+        Cuid, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId,
+        User, UserId,
     },
-    store::{Page, Payments, Recorded, Refunds, StoreError, Users},
+    store::{Payments, Recorded, Refunds, StoreError, Users},
     stripe::{Gateway, GatewayError},
     telemetry,
 };
@@ -107,7 +107,11 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
         return Err(PaymentsError::CuidMismatch);
     }
     if !payment.status.awaits_payment_method() {
-        return settled(refreshed(ledger, &payment.intent_id).await?);
+        let current = settled(refreshed(ledger, &payment.intent_id).await?)?;
+        if !current.status.awaits_payment_method() {
+            return Ok(current);
+        }
+        // Our record was behind Stripe (3-D Secure failed since): confirm.
     }
     let attempt = payment.confirm_attempts;
     match ledger.stripe.confirm(&payment.intent_id, &asked.method, attempt).await {
@@ -123,6 +127,9 @@ pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Re
             refreshed(ledger, &payment.intent_id).await
         }
         Err(GatewayError::InvalidState { .. }) => {
+            // Stripe keeps this answer under the attempt's key: the next
+            // confirmation is a new attempt.
+            ledger.payments.count_confirmation(&payment.intent_id, attempt).await?;
             // Confirmed elsewhere meanwhile (Stripe.js in the browser): report
             // the payment as it is when nothing was charged by this call.
             let current = settled(refreshed(ledger, &payment.intent_id).await?)?;
@@ -185,7 +192,7 @@ pub async fn list(
     user: UserId,
     limit: PageLimit,
     after: Option<Cursor>,
-) -> Result<Page, PaymentsError> {
+) -> Result<Page<Payment>, PaymentsError> {
     Ok(payments.page(user, limit, after).await?)
 }
 

@@ -46,9 +46,8 @@ pub async fn refund(
         None
     };
     if let Some(refusal) = refusal {
-        if reserved.is_some() {
-            ledger.refunds.release(intent, &cuid).await?;
-        }
+        // A reservation another request made stays: its call to Stripe may
+        // still be in flight, and will settle it.
         return Err(refusal);
     }
     if reserved.is_none() {

@@ -32,14 +32,19 @@ pub fn behavior_version() -> BehaviorVersion {
     BehaviorVersion::v2026_11_17()
 }
 
-/// The HTTPS client every AWS call of ours uses.
-pub fn https_client() -> SharedHttpClient {
+/// The HTTPS client every AWS call of ours uses. Failing to read the
+/// compiled-in roots is an error, never a silent fall back to the
+/// platform's store.
+pub fn https_client() -> Result<SharedHttpClient, SecretsError> {
     let roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS.as_bytes());
-    let tls = TlsContext::builder().with_trust_store(roots).build().unwrap_or_default();
-    aws_smithy_http_client::Builder::new()
+    let tls = TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .map_err(|err| SecretsError::Misconfigured(format!("the compiled-in Amazon roots: {err}")))?;
+    Ok(aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls)
-        .build_https()
+        .build_https())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +79,10 @@ impl SecretsClient {
     /// From a configuration `aws_config` loaded (the operator CLI: profiles,
     /// SSO, `credential_process`, instance and container roles).
     pub fn from_sdk_config(sdk: &SdkConfig) -> Result<Self, SecretsError> {
+        if let Some(endpoint) = sdk.endpoint_url() {
+            plain_http_only_to_loopback("the AWS profile's endpoint_url", endpoint)
+                .map_err(SecretsError::Misconfigured)?;
+        }
         Self::built(aws_sdk_secretsmanager::config::Builder::from(sdk))
     }
 
@@ -94,7 +103,7 @@ impl SecretsClient {
             .operation_timeout(CALL_TIMEOUT)
             .build();
         let mut builder =
-            builder.behavior_version(behavior_version()).http_client(https_client()).timeout_config(timeouts);
+            builder.behavior_version(behavior_version()).http_client(https_client()?).timeout_config(timeouts);
         if let Some((name, endpoint)) = endpoint_override() {
             plain_http_only_to_loopback(name, &endpoint).map_err(SecretsError::Misconfigured)?;
             builder = builder.endpoint_url(endpoint);
@@ -134,5 +143,16 @@ fn classify(err: SdkError<GetSecretValueError, HttpResponse>) -> SecretsError {
         SecretsError::Refused(why)
     } else {
         SecretsError::Unavailable(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_roots_make_a_client() {
+        assert!(https_client().is_ok());
+        assert_eq!(AWS_ROOTS.matches("BEGIN CERTIFICATE").count(), 5);
     }
 }

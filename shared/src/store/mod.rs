@@ -17,7 +17,7 @@ use mongodb::{
 
 pub use attempts::{LoginAttempts, Reservation};
 pub use migrate::{migrate, Migrated};
-pub use payments::{Page, Payments, Recorded};
+pub use payments::{Payments, Recorded};
 pub use refunds::{RefundReservation, Refunds};
 pub use users::Users;
 
@@ -83,8 +83,10 @@ fn is_transient(err: &Error) -> bool {
         ErrorKind::ServerSelection { .. }
         | ErrorKind::Io(_)
         | ErrorKind::ConnectionPoolCleared { .. }
-        | ErrorKind::DnsResolve { .. }
-        | ErrorKind::Write(WriteFailure::WriteConcernError(_)) => return true,
+        | ErrorKind::DnsResolve { .. } => return true,
+        // A write concern not met in time is transient; one that can never
+        // be met (UnknownReplWriteConcern, UnsatisfiableWriteConcern) is not.
+        ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => return !matches!(concern.code, 79 | 100),
         ErrorKind::Command(command) => Some(command.code),
         ErrorKind::Write(WriteFailure::WriteError(write)) => Some(write.code),
         _ => None,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::domain::{
-    Cuid, Currency, Cursor, Intent, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, UserId,
+    Cuid, Currency, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, UserId,
 };
 
 /// One PaymentIntent as stored in the `payments` collection.
@@ -78,13 +78,6 @@ impl From<PaymentDocument> for Payment {
 #[derive(Clone)]
 pub struct Payments(Collection<PaymentDocument>);
 
-/// One page of a user's payments, newest first.
-pub struct Page {
-    pub payments: Vec<Payment>,
-    /// Where the next page starts, if there is one.
-    pub next: Option<Cursor>,
-}
-
 /// What storing Stripe's view of an intent did.
 #[derive(Debug)]
 pub enum Recorded {
@@ -147,19 +140,25 @@ impl Payments {
     /// newer one may lower `amountRefunded` (a refund that failed).
     pub async fn record(&self, intent: &Intent) -> Result<Recorded, StoreError> {
         let id = intent.id.as_str();
-        let predecessors: Vec<&str> = intent.status.predecessors().into_iter().map(PaymentStatus::as_str).collect();
-        let moved = self
-            .set(doc! { "intentId": id, "status": { "$in": predecessors } }, doc! { "status": intent.status.as_str() })
-            .await?
-            .is_some();
         let seen_at = DateTime::from_system_time(intent.read_at);
+        let older = || doc! { "$or": [{ "seenAt": { "$lt": seen_at } }, { "seenAt": null }] };
+        let predecessors: Vec<&str> = intent.status.predecessors().into_iter().map(PaymentStatus::as_str).collect();
+        let mut forward = doc! { "intentId": id, "status": { "$in": predecessors } };
+        // The unfinished statuses move into each other (a failed attempt
+        // starts over): between them, only a later read may move the record.
+        // Succeeded and canceled are the end, whenever they are read.
+        if !intent.status.is_final() {
+            forward.extend(older());
+        }
+        let moved = self.set(forward, doc! { "status": intent.status.as_str() }).await?.is_some();
         let method = intent.payment_method.as_ref().map(PaymentMethodId::as_str);
         let details = doc! {
             "paymentMethod": method, "amountRefunded": intent.amount_refunded, "disputed": intent.disputed,
             "seenAt": seen_at,
         };
-        let older = doc! { "intentId": id, "$or": [{ "seenAt": { "$lt": seen_at } }, { "seenAt": null }] };
-        let changed = self.set(older, details).await?.is_some_and(|before| {
+        let mut fresher = doc! { "intentId": id };
+        fresher.extend(older());
+        let changed = self.set(fresher, details).await?.is_some_and(|before| {
             (&before.payment_method, before.amount_refunded, before.disputed)
                 != (&intent.payment_method, intent.amount_refunded, intent.disputed)
         });
@@ -183,18 +182,20 @@ impl Payments {
         Ok(())
     }
 
-    pub async fn page(&self, user: UserId, limit: PageLimit, after: Option<Cursor>) -> Result<Page, StoreError> {
+    /// One page of the user's payments, newest first.
+    pub async fn page(
+        &self,
+        user: UserId,
+        limit: PageLimit,
+        after: Option<Cursor>,
+    ) -> Result<Page<Payment>, StoreError> {
         let mut filter = doc! { "userId": user.object_id() };
         if let Some(after) = after {
             filter.insert("_id", doc! { "$lt": after.record() });
         }
-        let limit = limit.get() as usize;
-        let cursor = self.0.find(filter).sort(doc! { "_id": -1 }).limit(limit as i64 + 1).await?;
-        let mut payments: Vec<Payment> = cursor.map_ok(Payment::from).try_collect().await?;
-        let more = payments.len() > limit;
-        payments.truncate(limit);
-        let next = if more { payments.last().map(|p| Cursor::after(p.record)) } else { None };
-        Ok(Page { payments, next })
+        let cursor = self.0.find(filter).sort(doc! { "_id": -1 }).limit(i64::from(limit.get()) + 1).await?;
+        let payments: Vec<Payment> = cursor.map_ok(Payment::from).try_collect().await?;
+        Ok(Page::of(payments, limit, |payment| payment.record))
     }
 
     async fn one(&self, filter: Document) -> Result<Option<Payment>, StoreError> {

@@ -123,8 +123,14 @@ impl Refunds {
             "refundId": refund.id.as_str(), "amount": refund.amount, "status": refund.status.as_str(),
             "updatedAt": DateTime::now(),
         };
-        self.0.update_one(filter, doc! { "$set": set }).await?;
-        Ok(())
+        // Upserted: a refund Stripe made is recorded even when its
+        // reservation is gone. A record already at or past this status
+        // makes the insert a duplicate, which changes nothing.
+        let update = doc! { "$set": set, "$setOnInsert": { "createdAt": DateTime::now() } };
+        match self.0.update_one(filter, update).upsert(true).await.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     /// Drops a reservation Stripe refused outright, so the cuid can be

@@ -7,7 +7,9 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use crate::domain::{CustomerId, Email, PasswordHash, Role, User, UserId, UserName, UserPatch};
+use crate::domain::{
+    Cursor, CustomerId, Email, Page, PageLimit, PasswordHash, Role, User, UserId, UserName, UserPatch,
+};
 
 /// A user as stored in the `users` collection.
 #[derive(Serialize, Deserialize)]
@@ -69,9 +71,15 @@ impl Users {
     }
 
     /// Every user, oldest first.
-    pub async fn list(&self) -> Result<Vec<User>, StoreError> {
-        let cursor = self.0.find(doc! {}).sort(doc! { "_id": 1 }).await?;
-        Ok(cursor.map_ok(User::from).try_collect().await?)
+    /// One page of every user, oldest account first.
+    pub async fn page(&self, limit: PageLimit, after: Option<Cursor>) -> Result<Page<User>, StoreError> {
+        let filter = match after {
+            Some(after) => doc! { "_id": { "$gt": after.record() } },
+            None => doc! {},
+        };
+        let cursor = self.0.find(filter).sort(doc! { "_id": 1 }).limit(i64::from(limit.get()) + 1).await?;
+        let users: Vec<User> = cursor.map_ok(User::from).try_collect().await?;
+        Ok(Page::of(users, limit, |user| user.id.object_id()))
     }
 
     /// Applies the patch and returns the user as it now is, or `None` if
@@ -111,9 +119,9 @@ impl Users {
         Ok(updated.map(User::from))
     }
 
-    pub async fn set_role(&self, email: &Email, role: Role) -> Result<Option<User>, StoreError> {
+    pub async fn set_role(&self, id: UserId, role: Role) -> Result<Option<User>, StoreError> {
         let role = to_bson(&role).map_err(|err| StoreError::Corrupt(err.into()))?;
-        self.set(doc! { "email": email.as_str() }, doc! { "role": role }).await
+        self.set(doc! { "_id": id.object_id() }, doc! { "role": role }).await
     }
 
     /// Saves the Stripe customer id unless the user already has one;

@@ -24,10 +24,13 @@ impl Gateway {
     ) -> Result<Refund, GatewayError> {
         let metadata = HashMap::from([("cuid".to_owned(), cuid.to_string())]);
         let mut request = CreateRefund::new().payment_intent(intent.as_str()).metadata(metadata);
-        if let Some(amount) = amount.get() {
-            request = request.amount(amount);
+        if let Some(cents) = amount.get() {
+            request = request.amount(cents);
         }
-        let strategy = idempotent(&format!("refund-{intent}-{cuid}"));
+        // The amount is part of the request: Stripe keeps a refusal under its
+        // key for 24 hours, and another amount is another request.
+        let asked = amount.get().map_or_else(|| "rest".to_owned(), |cents| cents.to_string());
+        let strategy = idempotent(&format!("refund-{intent}-{cuid}-{asked}"));
         let refund = retried(|| request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
         read::refund(refund)?.ours.ok_or_else(|| GatewayError::Unreadable("refund without our metadata".into()))
     }

@@ -4,9 +4,9 @@
 use crate::{
     auth::{
         password::{self, HashError},
-        Caller, Denied, SigningFailed, Tokens,
+        Caller, Denied, SigningFailed, Throttle, Tokens,
     },
-    domain::{Email, NewUser, Password, Role, User, UserId, UserName, UserPatch},
+    domain::{Cursor, Email, NewUser, Page, PageLimit, Password, Role, User, UserId, UserName, UserPatch},
     store::{StoreError, Users},
     stripe::{Gateway, GatewayError},
 };
@@ -68,8 +68,9 @@ pub async fn get(users: &Users, caller: &Caller, id: UserId) -> Result<User, Use
     users.get(id).await?.ok_or(UsersError::NotFound)
 }
 
-pub async fn list(users: &Users) -> Result<Vec<User>, UsersError> {
-    Ok(users.list().await?)
+/// One page of every user, oldest account first.
+pub async fn list(users: &Users, limit: PageLimit, after: Option<Cursor>) -> Result<Page<User>, UsersError> {
+    Ok(users.page(limit, after).await?)
 }
 
 /// Applies a patch; only an admin may set the Stripe customer id. A new
@@ -108,14 +109,20 @@ pub async fn delete(users: &Users, stripe: &Gateway, id: UserId) -> Result<User,
     users.delete(id).await?.ok_or(UsersError::NotFound)
 }
 
-/// Makes an existing user an admin.
-pub async fn promote(users: &Users, email: &Email) -> Result<User, UsersError> {
-    users.set_role(email, Role::Admin).await?.ok_or(UsersError::NotFound)
+/// Makes an existing user an admin, by id: an email names whoever
+/// registered it, or changed to it, first.
+pub async fn promote(users: &Users, id: UserId) -> Result<User, UsersError> {
+    users.set_role(id, Role::Admin).await?.ok_or(UsersError::NotFound)
 }
 
 /// Creates the admin, or resets an existing account's password and makes
 /// it admin.
-pub async fn seed_admin(users: &Users, email: &Email, password: &Password) -> Result<User, UsersError> {
+pub async fn seed_admin(
+    users: &Users,
+    throttle: &Throttle,
+    email: &Email,
+    password: &Password,
+) -> Result<User, UsersError> {
     if users.by_email(email).await?.is_none() {
         let user_name = UserName::parse("Admin").expect("a valid name");
         let new = NewUser { user_name, email: email.clone(), password: password.clone() };
@@ -125,7 +132,9 @@ pub async fn seed_admin(users: &Users, email: &Email, password: &Password) -> Re
         }
     }
     let user = users.by_email(email).await?.ok_or(UsersError::NotFound)?;
-    // Resetting the password revokes the tokens issued before, as a change does.
+    // Resetting the password revokes the tokens issued before, as a change
+    // does, and lifts every lock on the account.
     users.set_password(user.id, &password::hash(password).await?).await?.ok_or(UsersError::NotFound)?;
-    promote(users, email).await
+    throttle.forget(email, user.id).await?;
+    promote(users, user.id).await
 }

@@ -4,7 +4,7 @@
 //! role, or the key variables; the region from AWS_REGION or the profile.
 //!
 //!   payments-admin migrate              create the indexes (idempotent)
-//!   payments-admin promote EMAIL        make an existing user an admin
+//!   payments-admin promote USER_ID      show the account; with --yes, make it an admin
 //!   payments-admin seed-admin EMAIL     create or reset an admin; password from ADMIN_PASSWORD
 //!
 //! There is deliberately no API for becoming admin.
@@ -12,12 +12,16 @@
 use std::{error::Error, process::ExitCode};
 
 use shared::{
-    domain::{Email, Password},
+    domain::{Email, Password, UserId},
     secrets::{behavior_version, https_client, SecretsClient},
     store, telemetry, users, AppState,
 };
 
-const USAGE: &str = "usage: payments-admin migrate | promote EMAIL | seed-admin EMAIL (password in ADMIN_PASSWORD)
+const USAGE: &str =
+    "usage: payments-admin migrate | promote USER_ID [--yes] | seed-admin EMAIL (password in ADMIN_PASSWORD)
+
+promote shows the account's email and creation time, and promotes it only
+with --yes: an email names whoever registered it first, an id one account.
 
 AWS credentials and region come from the standard chain: AWS_PROFILE (SSO and
 credential_process included), an instance or container role, or the AWS_*
@@ -27,7 +31,7 @@ key variables. APP_SECRET_ID names the secret; MONGODB_DATABASE the database.";
 enum Command {
     Help,
     Migrate,
-    Promote(Email),
+    Promote { user: UserId, confirmed: bool },
     SeedAdmin(Email, Password),
 }
 
@@ -59,7 +63,10 @@ fn parse(args: &[&str]) -> Result<Command, String> {
     match args {
         ["--help" | "-h" | "help"] => Ok(Command::Help),
         ["migrate"] => Ok(Command::Migrate),
-        ["promote", raw] => Ok(Command::Promote(email(raw)?)),
+        ["promote", id] | ["promote", id, "--yes"] | ["promote", "--yes", id] => Ok(Command::Promote {
+            user: UserId::parse(id).map_err(|why| format!("USER_ID {why}"))?,
+            confirmed: args.contains(&"--yes"),
+        }),
         ["seed-admin", raw] => {
             let password = std::env::var("ADMIN_PASSWORD").map_err(|_| "ADMIN_PASSWORD is not set".to_owned())?;
             let password = Password::parse(&password).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
@@ -79,7 +86,8 @@ async fn run(command: Command) -> Result<String, String> {
     if let Command::Help = command {
         return Ok(USAGE.to_owned());
     }
-    let aws = aws_config::defaults(behavior_version()).http_client(https_client()).load().await;
+    let https = https_client().map_err(explained)?;
+    let aws = aws_config::defaults(behavior_version()).http_client(https).load().await;
     let secrets = SecretsClient::from_sdk_config(&aws).map_err(explained)?;
     let state = AppState::from_env_with(&secrets).await.map_err(explained)?;
     match command {
@@ -88,13 +96,18 @@ async fn run(command: Command) -> Result<String, String> {
             let migrated = store::migrate(&state.db).await.map_err(explained)?;
             Ok(format!("indexes are in place; {} payment(s) upgraded", migrated.payments_upgraded))
         }
-        Command::Promote(email) => match users::promote(&state.users, &email).await {
-            Ok(_) => Ok(format!("{email} is now an admin")),
-            Err(users::UsersError::NotFound) => Err(format!("no user has the email {email}")),
-            Err(err) => Err(explained(err)),
-        },
+        Command::Promote { user, confirmed } => {
+            let found = state.users.get(user).await.map_err(explained)?.ok_or(format!("no user has the id {user}"))?;
+            let created = user.object_id().timestamp().try_to_rfc3339_string().unwrap_or_default();
+            let account = format!("user {user}: {}, registered {created}, role {:?}", found.email, found.role);
+            if !confirmed {
+                return Ok(format!("{account}\nnothing changed: run again with --yes to make this account an admin"));
+            }
+            users::promote(&state.users, user).await.map_err(explained)?;
+            Ok(format!("{account}\nis now an admin"))
+        }
         Command::SeedAdmin(email, password) => {
-            users::seed_admin(&state.users, &email, &password).await.map_err(explained)?;
+            users::seed_admin(&state.users, &state.throttle, &email, &password).await.map_err(explained)?;
             Ok(format!("{email} is an admin"))
         }
     }

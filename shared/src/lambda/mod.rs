@@ -1,6 +1,8 @@
-//! The bridge between a handler and the Lambda runtime: per-container state
-//! built once (and retried until it is), a time budget per request, and
-//! errors logged with their causes.
+//! The bridge between a handler and the Lambda runtime: events read
+//! leniently (`event`), per-container state built once (and retried until
+//! it is), a time budget per request, and errors logged with their causes.
+
+mod event;
 
 use std::{
     error::Error,
@@ -8,7 +10,11 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use lambda_http::{lambda_runtime::Context, request::RequestContext, service_fn, Body, Request, RequestExt, Response};
+use lambda_http::{
+    lambda_runtime::{self, Context, LambdaEvent},
+    request::RequestContext,
+    service_fn, Body, Request, RequestExt, Response,
+};
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
@@ -45,12 +51,24 @@ where
     let state: &'static OnceCell<S> = Box::leak(Box::new(OnceCell::new()));
     // Ready before the first request when it can be; retried otherwise.
     let _ = configured(state, init, INIT_BUDGET).await;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        let response = match configured(state, init, budget(req.lambda_context_ref())).await {
-            Ok(state) => answer(state, req, handler).await,
-            Err(unavailable) => logged(req, unavailable),
+    // lambda_runtime's own loop, not lambda_http's: the event is read by
+    // `event::request`, which answers what lambda_http would crash on.
+    lambda_runtime::run(service_fn(move |invocation: LambdaEvent<serde_json::Value>| async move {
+        let (payload, context) = invocation.into_parts();
+        let response = match event::request(payload) {
+            Ok(req) => {
+                let req = req.with_lambda_context(context);
+                match configured(state, init, budget(req.lambda_context_ref())).await {
+                    Ok(state) => answer(state, req, handler).await,
+                    Err(unavailable) => logged(req, unavailable),
+                }
+            }
+            Err(unreadable) => {
+                tracing::warn!(message = %unreadable, "event refused before routing");
+                unreadable.into_response()
+            }
         };
-        Ok::<_, lambda_http::Error>(response)
+        Ok::<_, lambda_http::Error>(event::gateway_response(response))
     }))
     .await
 }

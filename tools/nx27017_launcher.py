@@ -26,14 +26,19 @@ from nx_27017.handler import NeoSQLiteHandler
 from nx_27017.nx_27017 import main
 
 
-def _holds_object_id(value) -> bool:
-    if isinstance(value, ObjectId):
+def _holds(value, kind) -> bool:
+    """Whether `value`, or anything nested in it, is a `kind`."""
+    if isinstance(value, kind):
         return True
     if isinstance(value, dict):
-        return any(_holds_object_id(v) for v in value.values())
+        return any(_holds(v, kind) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(_holds_object_id(v) for v in value)
+        return any(_holds(v, kind) for v in value)
     return False
+
+
+def _holds_object_id(value) -> bool:
+    return _holds(value, ObjectId)
 
 
 # 1. A filter on a field other than _id that holds an ObjectId
@@ -66,18 +71,8 @@ def _names_object_id(query) -> bool:
 #     represents the number of milliseconds since the Unix epoch":
 #     https://www.mongodb.com/docs/manual/reference/bson-types/#date). The
 #     Python tier compares datetimes exactly: send such filters there too.
-def _holds_date(value) -> bool:
-    if isinstance(value, datetime):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_date(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_holds_date(v) for v in value)
-    return False
-
-
 def _python_tier(query) -> bool:
-    return _names_object_id(query) or _holds_date(query)
+    return _names_object_id(query) or _holds(query, datetime)
 
 
 # The date-query processor (find's own path for such filters) has a switch
@@ -245,13 +240,7 @@ index_manager.IndexManager.create_index = _reporting_duplicates(index_manager.In
 #    types. Send such updates to the Python tier, which writes the document
 #    the way inserts do.
 def _typed(value) -> bool:
-    if isinstance(value, (bool, datetime)):
-        return True
-    if isinstance(value, dict):
-        return any(_typed(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_typed(v) for v in value)
-    return False
+    return _holds(value, (bool, datetime))
 
 
 _can_use_sql_updates = _sql_updates.SqlUpdatesMixin._can_use_sql_updates

@@ -21,9 +21,12 @@ pub struct Payment {
     pub amount_refunded: i64,
     /// Whether the charge has been disputed by the cardholder.
     pub disputed: bool,
-    /// How many confirmations Stripe has answered: numbers the next one, so
-    /// a retry of an attempt is the same request to Stripe and a new attempt
-    /// is a new one.
+    /// How many confirmations Stripe has answered (and we counted): numbers
+    /// the next one. A retry after an answer that never reached us is the
+    /// same request to Stripe; once an answer is counted, the next
+    /// confirmation is a new attempt (a retry whose answer was lost after
+    /// counting is one too: a second authorisation try, never a second
+    /// charge, as Stripe refuses to confirm a succeeded intent).
     pub confirm_attempts: u32,
 }
 

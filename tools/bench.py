@@ -384,8 +384,26 @@ def main() -> int:
                     if BEFORE else [])
     report(hello, rows, read_ms)
     report_certificates(certificates)
+    report_providers()
     report_before_and_after(hello, compared)
     return 0
+
+
+# Strings only aws-config's SSO and credential_process providers carry.
+OPERATOR_PROVIDERS = (b"sso_start_url", b"sso_session", b"credential_process")
+
+
+def operator_providers_linked(binary: Path) -> int:
+    """How many of the operator CLI's credential-provider strings a binary holds."""
+    data = binary.read_bytes()
+    return sum(data.count(marker) for marker in OPERATOR_PROVIDERS)
+
+
+def report_providers() -> None:
+    print("\nThe operator CLI's credential providers (SSO, credential_process) linked in:\n")
+    for name in ["payments-admin", *FUNCTIONS]:
+        if (RELEASE / name).exists():
+            print(f"- {name}: {'yes' if operator_providers_linked(RELEASE / name) else 'no'}")
 
 
 def report_certificates(certificates: dict) -> None:

@@ -2,6 +2,8 @@
 //! Emulator with the `events/` files: what `sam local invoke` does, minus
 //! Docker.
 
+use std::future::IntoFuture;
+
 use api_tests::{put_secret, runtime, unique, Emulator, Event, TestApp};
 use serde_json::json;
 
@@ -264,4 +266,20 @@ fn hostile_query_strings_headers_and_signatures_get_json_answers_and_the_functio
         assert_eq!(status, 401, "t={t}");
     }
     assert!(!webhook.output().contains("panicked"), "{}", webhook.output());
+}
+
+#[test]
+fn a_failover_during_get_user_is_a_503_from_the_real_binary() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let user = rt.block_on(app.signed_up());
+    let get = app.emulator("user-get");
+    let event = Event::of("user-get").token(&user.token).path_id(&user.id);
+    assert_eq!(get.call(event.json()).0, 200, "warm and well first");
+    // NotWritablePrimary, as a replica set answers while it elects a new
+    // primary: more times than the driver's own retry of a read.
+    let failing = mongodb::bson::doc! { "nxFailNext": "find", "code": 10107, "times": 2 };
+    rt.block_on(app.state.db.run_command(failing).into_future()).expect("the MongoDB stand-in's test hook");
+    let (status, body) = get.call(event.json());
+    assert_eq!((status, body["message"].as_str()), (503, Some("Database is unavailable, please retry.")));
 }

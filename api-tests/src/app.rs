@@ -194,6 +194,10 @@ impl TestApp {
         self.send(user_list::handle, Event::of("user-list").token(token)).await
     }
 
+    pub async fn list_users_page(&self, token: &str, query: &[(&str, &str)]) -> TestResponse {
+        self.send(user_list::handle, Event::of("user-list").token(token).query(query)).await
+    }
+
     pub async fn get_user(&self, token: &str, id: &str) -> TestResponse {
         self.send(user_get::handle, Event::of("user-get").token(token).path_id(id)).await
     }

@@ -68,3 +68,32 @@ fn migrate_runs_with_only_a_profile_and_its_shared_credentials() {
     assert!(output.status.success(), "stdout: {}\nstderr: {}", text(&output.stdout), text(&output.stderr));
     assert!(text(&output.stdout).starts_with("indexes are in place"), "{}", text(&output.stdout));
 }
+
+#[test]
+fn promote_shows_the_account_and_changes_it_only_when_confirmed() {
+    let rt = api_tests::runtime();
+    let app = rt.block_on(api_tests::TestApp::spawn());
+    let user = rt.block_on(app.signed_up());
+    let env = [
+        ("AWS_ACCESS_KEY_ID", service_env("AWS_ACCESS_KEY_ID")),
+        ("AWS_SECRET_ACCESS_KEY", service_env("AWS_SECRET_ACCESS_KEY")),
+        ("AWS_REGION", service_env("AWS_REGION")),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", service_env("AWS_ENDPOINT_URL_SECRETS_MANAGER")),
+        ("APP_SECRET_ID", service_env("APP_SECRET_ID")),
+        ("MONGODB_DATABASE", app.state.settings.database.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let id = shared::domain::UserId::parse(&user.id).unwrap();
+    let is_admin = || rt.block_on(app.state.users.get(id)).unwrap().unwrap().is_admin();
+
+    let shown = admin(&["promote", &user.id], &env);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(text(&shown.stdout).contains(&user.email), "{}", text(&shown.stdout));
+    assert!(text(&shown.stdout).contains("nothing changed"), "{}", text(&shown.stdout));
+    assert!(!is_admin());
+
+    let promoted = admin(&["promote", &user.id, "--yes"], &env);
+    assert!(promoted.status.success(), "{}", text(&promoted.stderr));
+    assert!(is_admin());
+}

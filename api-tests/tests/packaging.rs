@@ -102,3 +102,16 @@ fn functions_are_traced_and_the_api_logs_access_and_alarms_are_wired() {
         );
     }
 }
+
+#[test]
+fn stripes_webhook_deliveries_have_a_route_throttle_of_their_own() {
+    let template = template();
+    let routes = template.split("\n      RouteSettings:\n").nth(1).expect("the HttpApi has RouteSettings");
+    let webhook: Vec<&str> = routes.lines().take(3).map(str::trim).collect();
+    assert_eq!(webhook[0], "\"POST /payment/webhook\":", "{webhook:?}");
+    let limit = |name: &str| -> u32 {
+        webhook.iter().find_map(|line| line.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap()
+    };
+    assert!(limit("ThrottlingRateLimit:") > 50, "more than a route's default");
+    assert!(limit("ThrottlingBurstLimit:") > 100);
+}

@@ -51,6 +51,32 @@ async fn only_an_admin_lists_users() {
 }
 
 #[tokio::test]
+async fn the_user_list_is_paged_like_the_payment_list() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mut everyone = vec![admin.id.clone()];
+    for _ in 0..4 {
+        everyone.push(app.signed_up().await.id);
+    }
+    let ids = |response: &api_tests::TestResponse| -> Vec<String> {
+        response.body.as_array().unwrap().iter().map(|u| u["userId"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = app.list_users_page(&admin.token, &[("limit", "2")]).await;
+    first.assert_status(200);
+    let cursor = first.headers["x-next-cursor"].to_str().unwrap().to_owned();
+    let second = app.list_users_page(&admin.token, &[("limit", "2"), ("cursor", &cursor)]).await;
+    let cursor = second.headers["x-next-cursor"].to_str().unwrap().to_owned();
+    let last = app.list_users_page(&admin.token, &[("limit", "2"), ("cursor", &cursor)]).await;
+    assert!(last.headers.get("x-next-cursor").is_none(), "the last page says so");
+    assert_eq!([ids(&first), ids(&second), ids(&last)].concat(), everyone, "every user once, oldest first");
+    for (query, says) in [("limit", "limit "), ("cursor", "cursor ")] {
+        let bad = app.list_users_page(&admin.token, &[(query, "x")]).await;
+        bad.assert_status(400);
+        assert!(bad.message().starts_with(says), "{}", bad.message());
+    }
+}
+
+#[tokio::test]
 async fn an_admin_creates_a_user_who_can_then_log_in() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;

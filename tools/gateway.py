@@ -78,7 +78,7 @@ def event_for(method: str, target: str, headers, body: bytes, route_key: str, pa
     only the X-Forwarded-* and Content-Type changes:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html#api-gateway-known-issues-http-apis),
     so the local gateway takes the worst case, forwarding them, and the
-    functions answer them (shared/src/lambda/event.rs)."""
+    functions answer them (shared/src/http/event.rs)."""
     parts = urlsplit(target)
     lowered: dict[str, str] = {}
     for name, value in headers.items():

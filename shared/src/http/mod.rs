@@ -6,6 +6,7 @@ mod authenticate;
 mod body;
 pub mod dto;
 mod error;
+pub(crate) mod event;
 mod from_layers;
 pub mod openapi;
 mod request;

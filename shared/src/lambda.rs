@@ -1,8 +1,6 @@
 //! The bridge between a handler and the Lambda runtime: events read
-//! leniently (`event`), per-container state built once (and retried until
+//! leniently (`http::event`), per-container state built once (and retried until
 //! it is), a time budget per request, and errors logged with their causes.
-
-mod event;
 
 use std::{
     error::Error,
@@ -20,7 +18,7 @@ use tracing::Instrument;
 
 use crate::{
     config::ConfigError,
-    http::{openapi, ApiError},
+    http::{event, openapi, ApiError},
     telemetry,
 };
 

@@ -13,7 +13,7 @@ use lambda_http::{
 };
 use serde_json::{Map, Value};
 
-use crate::http::ApiError;
+use super::ApiError;
 
 /// The request an API Gateway HTTP API event describes, or why it cannot be one.
 pub fn request(mut event: Value) -> Result<Request, ApiError> {

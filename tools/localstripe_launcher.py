@@ -20,7 +20,16 @@ client of Stripe calls them):
   requests whose path or Idempotency-Key contains `match` get that answer.
 - `POST /_test/clock` (form `advance=<seconds>`, optional `match`): moves the
   emulator's "now" forward, for the 24-hour life of idempotent results; with
-  `match`, only the results whose key contains it age.
+  `match`, only the results whose key contains it age. Objects' `created`
+  stays real time, and the `created` filters of lists compare with it.
+- `POST /_test/hold` (form `match`, `seconds`, optional `times` default 1,
+  `method` default POST): the next `times` requests with that method whose
+  path contains `match` run as usual (Stripe acts, the idempotent result is
+  saved), then their answer is held back `seconds` before it is sent; other
+  requests go on meanwhile. For "Stripe acted but its answer is late or never
+  reached the caller": kill the caller during the hold, retry with the same
+  Idempotency-Key, get the saved answer. A replayed answer is held too; a
+  `/_test/answers` answer is neither held nor uses up a hold.
 
 Known divergences (where this emulator stays more lenient than Stripe, or
 cannot know what Stripe knows):
@@ -51,8 +60,14 @@ cannot know what Stripe knows):
   `pending`; refunds cannot be canceled;
 - error messages we could not find in Stripe's documentation (the
   `payment_method_types_no_longer_supported` one, the mutually exclusive
-  parameters) are worded here, with Stripe's codes and params;
-- `GET /v1/payment_intents` ignores `customer=`, lists come oldest first.
+  parameters, a list's `limit` out of range or unknown cursor) are worded
+  here, with Stripe's codes and params;
+- only the PaymentIntent and refund lists are newest first and take
+  `ending_before` and `created`; the other lists come oldest first, and
+  take no `ending_before`;
+- `GET /v1/payment_intents?customer=` naming no customer lists nothing (what
+  Stripe answers is not documented); `include[]=total_count` and the
+  `customer_account` filter are not taken.
 """
 
 import argparse
@@ -60,6 +75,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import operator
 import re
 import time
 
@@ -488,23 +504,166 @@ def _export_refund_like_stripe(self, expand=None):
 
 resources.Refund._export = _export_refund_like_stripe
 
-# Stripe: `GET /v1/refunds?payment_intent=pi_...` lists the refunds of that
-# PaymentIntent (https://docs.stripe.com/api/refunds/list); localstripe
-# answers a 500 for an intent without a charge and only looks at its latest
-# charge.
-_list_refunds = resources.Refund._api_list_all.__func__
+# Stripe: list methods "return objects in reverse chronological order" ("the
+# most recently created object is the first one"); `limit` "can range between
+# 1 and 100, and the default is 10"; `starting_after` and `ending_before` are
+# object IDs that define your place in the list: the one returns the objects
+# listed after it (the next page), the other those listed before it (the
+# previous page), and "these parameters are mutually exclusive"; `has_more`
+# "indicates if there are additional objects that weren't returned"
+# (https://docs.stripe.com/api/pagination, https://docs.stripe.com/pagination).
+# `created` is "a filter on the list, based on the object created field. The
+# value can be a string with an integer Unix timestamp or a dictionary" of
+# `gt`/`gte` ("minimum value to filter by", exclusive/inclusive) and
+# `lt`/`lte` (maximum, exclusive/inclusive); PaymentIntents filter by
+# `customer` ("only return PaymentIntents for the customer that this customer
+# ID specifies"), refunds by `charge` and `payment_intent`
+# (https://docs.stripe.com/api/payment_intents/list, https://docs.stripe.com/api/refunds/list).
+# "Expansions on list requests start with the data property"
+# (`expand[]=data.latest_charge`, https://docs.stripe.com/api/expanding_objects).
+# localstripe lists PaymentIntents oldest first and refuses `customer`,
+# `created` and `ending_before` on them; on refunds it takes no `created` nor
+# `ending_before`, answers a 500 for an intent without a charge, and only
+# looks at an intent's latest charge; an unknown cursor starts the list over,
+# a `limit` above 100 is taken. The wording of the `limit` errors and of an
+# unknown cursor (resource_missing, https://docs.stripe.com/error-codes) is ours.
+MAX_LIST_LIMIT = 100
+_CREATED_RANGE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
-def _list_refunds_like_stripe(cls, url, charge=None, payment_intent=None, limit=None, starting_after=None, **kwargs):
-    if payment_intent is None or charge is not None:
-        return _list_refunds(cls, url, charge=charge, payment_intent=payment_intent, limit=limit,
-                             starting_after=starting_after, **kwargs)
+class _ListLikeStripe(resources.List):
+    """One page of a list; `_list` keeps every matching object, newest first
+    (Charge.amount_refunded sums the charge's refunds from it)."""
+
+    def __init__(self, url, matching, page, has_more):
+        super().__init__(url)
+        self._list = matching
+        self._page = page
+        self._has_more = has_more
+
+    @property
+    def data(self):
+        return [item._export() for item in self._page]
+
+    @property
+    def has_more(self):
+        return self._has_more
+
+    def _export(self, expand=None):
+        obj = super()._export(expand)
+        obj.pop("total_count", None)  # only with include[]=total_count, which we do not take
+        return obj
+
+
+def _read_id(value, param):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UserError(400, f"Invalid string: {value}", {"param": param})
+    if not value:
+        raise UserError(400, f"You passed an empty string for '{param}'. We assume empty values are an attempt to "
+                             f"unset a parameter; however '{param}' cannot be unset. You should remove '{param}' "
+                             "from your request or supply a non-empty value.",
+                        {"code": "parameter_invalid_empty", "param": param})
+    return value
+
+
+def _read_integer(value, param):
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    raise UserError(400, f"Invalid integer: {value}", {"code": "parameter_invalid_integer", "param": param})
+
+
+def _read_limit(limit):
+    if limit is None:
+        return 10
+    value = _read_integer(limit, "limit")
+    if value < 1:
+        raise UserError(400, f"This value must be greater than or equal to 1 (it currently is '{value}').",
+                        {"param": "limit"})
+    if value > MAX_LIST_LIMIT:
+        raise UserError(400, f"This value must be less than or equal to {MAX_LIST_LIMIT} (it currently is "
+                             f"'{value}').", {"param": "limit"})
+    return value
+
+
+def _read_created(created):
+    """The tests an object's `created` must pass: `created=<ts>` or created[gt|gte|lt|lte]=<ts>."""
+    if created is None:
+        return []
+    if not isinstance(created, dict):
+        exact = _read_integer(created, "created")
+        return [lambda obj: obj.created == exact]
+    tests = []
+    for op, value in created.items():
+        if op not in _CREATED_RANGE:
+            raise UserError(400, f"Received unknown parameter: created[{op}]",
+                            {"code": "parameter_unknown", "param": f"created[{op}]"})
+        bound = _read_integer(value, f"created[{op}]")
+        tests.append(lambda obj, compare=_CREATED_RANGE[op], bound=bound: compare(obj.created, bound))
+    return tests
+
+
+def _list_like_stripe(cls, url, matches, limit=None, starting_after=None, ending_before=None):
+    """The objects of `cls` passing `matches`, newest first, paged like Stripe."""
+    limit = _read_limit(limit)
+    starting_after = _read_id(starting_after, "starting_after")
+    ending_before = _read_id(ending_before, "ending_before")
+    if starting_after is not None and ending_before is not None:
+        raise UserError(400, "You may only specify one of these parameters: ending_before, starting_after.",
+                        {"param": "ending_before"})
+    prefix = cls.object + ":"
+    # Newest first; objects created in the same second keep the order they were made in, reversed.
+    ordered = sorted(((obj.created, n, obj) for n, (key, obj) in enumerate(resources.store.items())
+                      if key.startswith(prefix)), key=lambda entry: entry[:2], reverse=True)
+    rank = {id(obj): n for n, (_, _, obj) in enumerate(ordered)}
+    matching = [obj for _, _, obj in ordered if matches(obj)]
+    page, has_more = matching[:limit], len(matching) > limit
+    cursor, param = (starting_after, "starting_after") if starting_after is not None else (ending_before,
+                                                                                          "ending_before")
+    if cursor is not None:
+        at = resources.store.get(prefix + cursor)
+        if at is None:
+            raise UserError(400, f"No such {cls.object}: '{cursor}'", {"code": "resource_missing", "param": param})
+        if param == "starting_after":
+            after = [obj for obj in matching if rank[id(obj)] > rank[id(at)]]
+            page, has_more = after[:limit], len(after) > limit
+        else:
+            before = [obj for obj in matching if rank[id(obj)] < rank[id(at)]]
+            page, has_more = before[-limit:], len(before) > limit
+    return _ListLikeStripe(url, matching, page, has_more)
+
+
+def _list_intents_like_stripe(cls, url, customer=None, created=None, limit=None, starting_after=None,
+                              ending_before=None, **kwargs):
     if kwargs:
         raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
-    resources.PaymentIntent._api_retrieve(payment_intent)
-    li = _list_refunds(cls, url, limit=limit, starting_after=starting_after)
-    li._list = [refund for refund in li._list if refund.payment_intent == payment_intent]
-    return li
+    customer = _read_id(customer, "customer")
+    tests = _read_created(created)
+    if customer is not None:
+        tests.append(lambda intent: intent.customer == customer)
+    return _list_like_stripe(cls, url, lambda intent: all(test(intent) for test in tests), limit, starting_after,
+                             ending_before)
+
+
+resources.PaymentIntent._api_list_all = classmethod(_list_intents_like_stripe)
+
+
+def _list_refunds_like_stripe(cls, url, charge=None, payment_intent=None, created=None, limit=None,
+                              starting_after=None, ending_before=None, **kwargs):
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+    charge = _read_id(charge, "charge")
+    payment_intent = _read_id(payment_intent, "payment_intent")
+    tests = _read_created(created)
+    if charge is not None:
+        resources.Charge._api_retrieve(charge)  # a 404 if it does not exist
+        tests.append(lambda refund: refund.charge == charge)
+    if payment_intent is not None:
+        resources.PaymentIntent._api_retrieve(payment_intent)
+        tests.append(lambda refund: refund.payment_intent == payment_intent)
+    return _list_like_stripe(cls, url, lambda refund: all(test(refund) for test in tests), limit, starting_after,
+                             ending_before)
 
 
 resources.Refund._api_list_all = classmethod(_list_refunds_like_stripe)
@@ -759,6 +918,77 @@ async def queued_answers(request, handler):
     return await handler(request)
 
 
+# Test-only, not a divergence: POST /_test/hold (form `match`, `seconds`,
+# `times` default 1, `method` default POST) holds back the answer to the next
+# `times` requests with that method whose path contains `match`. Each runs as
+# usual (Stripe acts: the object is created, confirmed or refunded, and the
+# idempotency layer saves the result), and only then does its answer wait
+# `seconds` before it leaves, without holding up any other request. So tests
+# meet "Stripe acted, but its answer came late or never reached the caller":
+# kill the caller while the answer is held, retry with the same
+# Idempotency-Key, and get the saved answer. It sits outside the idempotency
+# middleware and inside /_test/answers: a replayed answer is held too, a
+# queued answer neither is held nor uses up a hold.
+_holds: list[dict] = []
+
+
+def _test_form_error(param, message):
+    return web.json_response({"error": {"type": "invalid_request_error", "param": param, "message": message}},
+                             status=400)
+
+
+async def queue_hold(request):
+    form = await request.post()
+    if not form.get("match"):
+        return _test_form_error("match", "match=<part of the request path> is required")
+    try:
+        seconds = float(form["seconds"])
+        assert seconds >= 0 and seconds == seconds
+    except (KeyError, ValueError, AssertionError):
+        return _test_form_error("seconds", "seconds=<seconds, at least 0> is required")
+    try:
+        times = int(form.get("times", 1))
+        assert times >= 1
+    except (ValueError, AssertionError):
+        return _test_form_error("times", "times must be a whole number, at least 1")
+    method = str(form.get("method") or "POST").upper()
+    if method not in ("GET", "POST", "DELETE"):
+        return _test_form_error("method", "method must be GET, POST or DELETE")
+    hold = {"match": form["match"], "seconds": seconds, "times": times, "method": method}
+    _holds.append(hold)
+    return web.json_response({"held": True, **hold})
+
+
+@web.middleware
+async def held_answers(request, handler):
+    hold = None
+    if not request.path.startswith(("/_config", "/_test")):
+        for candidate in _holds:
+            if candidate["method"] == request.method and candidate["match"] in request.path:
+                hold = candidate
+                hold["times"] -= 1
+                if hold["times"] <= 0:
+                    _holds.remove(hold)
+                break
+    if hold is None:
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # aiohttp's own HTTP errors (an unknown route) are answers too
+        await _hold_answer(request, hold)
+        raise
+    await _hold_answer(request, hold)
+    return response
+
+
+async def _hold_answer(request, hold):
+    logging.getLogger("localstripe_launcher").info("holding the answer to %s %s for %.2f s", request.method,
+                                                   request.path, hold["seconds"])
+    await asyncio.sleep(hold["seconds"])
+
+
 from localstripe import server  # noqa: E402  (binds the routes patched above)
 
 
@@ -819,10 +1049,12 @@ def main() -> None:
     auth = server.app.middlewares.index(server.auth_middleware)
     server.app.middlewares[auth] = publishable_key_confirm
     server.app.middlewares.insert(0, idempotency)
+    server.app.middlewares.insert(0, held_answers)
     server.app.middlewares.insert(0, queued_answers)
     server.app.middlewares.insert(0, stripe_version)
     server.app.router.add_post("/_test/answers", queue_answer)
     server.app.router.add_post("/_test/clock", advance_clock)
+    server.app.router.add_post("/_test/hold", queue_hold)
     logging.basicConfig(level=logging.INFO)
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=logging.getLogger("aiohttp.access"))
 

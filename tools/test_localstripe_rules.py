@@ -489,6 +489,167 @@ def rule_e_test_payment_methods(s: Stripe, hooks: Webhooks):
     check("e: ... and charge.dispute.created is sent", event is not None)
 
 
+def ids(answer: Answer) -> list:
+    return [item["id"] for item in (answer["data"] or [])] if answer.status == 200 else [repr(answer)]
+
+
+def wait_for_next_second(created: int):
+    """Until Stripe's clock (whole seconds) has moved past `created`: at most 1 s."""
+    while time.time() < created + 1:
+        time.sleep(0.05)
+
+
+def rule_f_lists(s: Stripe):
+    print("\n(f) GET /v1/payment_intents and GET /v1/refunds: filters, newest first, pages, expand")
+    cus_a = s.post("/v1/customers", [("email", "a@example.com")])["id"]
+    cus_b = s.post("/v1/customers", [("email", "b@example.com")])["id"]
+    a1 = intent(s, ("customer", cus_a))
+    b1 = intent(s, ("customer", cus_b))
+    a2 = intent(s, ("customer", cus_a))
+    a3 = intent(s, ("customer", cus_a), ("payment_method", "pm_card_visa"), ("confirm", "true"))
+    refund1 = s.post("/v1/refunds", [("payment_intent", a3["id"]), ("amount", "100")])
+
+    listed = s.get("/v1/payment_intents", query={"customer": cus_a})
+    check("f: ?customer= lists that customer's intents only, newest first",
+          ids(listed) == [a3["id"], a2["id"], a1["id"]] and listed["object"] == "list"
+          and listed["url"] == "/v1/payment_intents" and listed["has_more"] is False
+          and "total_count" not in listed.body, listed)
+    check("f: ... and the other customer's", ids(s.get("/v1/payment_intents", query={"customer": cus_b}))
+          == [b1["id"]])
+    newest = s.get("/v1/payment_intents", query={"limit": "1"})
+    check("f: without filters the newest intent comes first", ids(newest) == [a3["id"]]
+          and newest["has_more"] is True, newest)
+    first = s.get("/v1/payment_intents", query={"customer": cus_a, "limit": "2"})
+    check("f: limit=2 gives the two newest and has_more", ids(first) == [a3["id"], a2["id"]]
+          and first["has_more"] is True, first)
+    after = s.get("/v1/payment_intents", query={"customer": cus_a, "limit": "2", "starting_after": a2["id"]})
+    check("f: starting_after the last one gives the rest, has_more false", ids(after) == [a1["id"]]
+          and after["has_more"] is False, after)
+    before = s.get("/v1/payment_intents", query={"customer": cus_a, "limit": "1", "ending_before": a1["id"]})
+    check("f: ending_before gives the page just before it (newer), has_more true",
+          ids(before) == [a2["id"]] and before["has_more"] is True, before)
+    before = s.get("/v1/payment_intents", query={"customer": cus_a, "ending_before": a1["id"]})
+    check("f: ... all of it, newest first, has_more false", ids(before) == [a3["id"], a2["id"]]
+          and before["has_more"] is False, before)
+    other = s.get("/v1/payment_intents", query={"customer": cus_a, "starting_after": b1["id"]})
+    check("f: a cursor of another customer's intent keeps its place", ids(other) == [a1["id"]], other)
+    for query, param in (({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"limit": "ten"}, "limit"),
+                         ({"starting_after": a1["id"], "ending_before": a3["id"]}, "ending_before"),
+                         ({"starting_after": "pi_doesnotexist"}, "starting_after"),
+                         ({"created[after]": "1"}, "created[after]"), ({"created[gte]": "soon"}, "created[gte]"),
+                         ({"foo": "1"}, "foo")):
+        refused = s.get("/v1/payment_intents", query=query)
+        check(f"f: {urllib.parse.urlencode(query)} is a 400 naming {param}", refused.status == 400
+              and refused.error.get("param") == param, refused)
+    check("f: limit=100 is accepted", s.get("/v1/payment_intents", query={"limit": "100"}).status == 200)
+
+    retrieved = s.get(f"/v1/payment_intents/{a3['id']}", query={"expand[]": "latest_charge"})
+    for form in ("expand[]", "expand[0]"):
+        expanded = s.get("/v1/payment_intents", query=[("customer", cus_a), (form, "data.latest_charge")])
+        charges = [item["latest_charge"] for item in (expanded["data"] or [])]
+        check(f"f: {form}=data.latest_charge expands each item's latest charge as retrieve does",
+              expanded.status == 200 and len(charges) == 3 and isinstance(charges[0], dict)
+              and charges[0] == retrieved["latest_charge"] and charges[0]["id"] == a3["latest_charge"]
+              and charges[1] is None and charges[2] is None, expanded)
+    plain = s.get("/v1/payment_intents", query={"customer": cus_a, "limit": "1"})
+    check("f: ... and without expand latest_charge is an id", ids(plain) == [a3["id"]]
+          and plain["data"][0]["latest_charge"] == a3["latest_charge"], plain)
+
+    # Objects of a later second, for the created filters.
+    old = max(a1["created"], a2["created"], a3["created"], refund1["created"])
+    wait_for_next_second(old)
+    a4 = intent(s, ("customer", cus_a))
+    refund2 = s.post("/v1/refunds", [("payment_intent", a3["id"]), ("amount", "200")])
+    refund3 = s.post("/v1/refunds", [("charge", a3["latest_charge"]), ("amount", "300")])
+    new = a4["created"]
+    cases = [([("created[gte]", new)], [a4]), ([("created[gt]", old)], [a4]),
+             ([("created[lt]", new)], [a3, a2, a1]), ([("created[lte]", old)], [a3, a2, a1]),
+             ([("created", new)], [a4]),
+             ([("created", a1["created"])], [obj for obj in (a3, a2, a1) if obj["created"] == a1["created"]]),
+             ([("created[gte]", a1["created"]), ("created[lte]", new)], [a4, a3, a2, a1]),
+             ([("created[gte]", new + 3600)], []), ([("created[lte]", a1["created"] - 3600)], [])]
+    for query, expected in cases:
+        query = [("customer", cus_a)] + [(k, str(v)) for k, v in query]
+        listed = s.get("/v1/payment_intents", query=query)
+        check(f"f: intents {urllib.parse.urlencode(query[1:])} (old={old}, new={new})",
+              ids(listed) == [obj["id"] for obj in expected], listed)
+
+    everything = s.get("/v1/refunds", query={"payment_intent": a3["id"]})
+    check("f: refunds ?payment_intent= newest first, whether made from the intent or the charge",
+          ids(everything) == [refund3["id"], refund2["id"], refund1["id"]] and everything["has_more"] is False,
+          everything)
+    for query, expected in (({"payment_intent": a3["id"], "created[gte]": str(new)}, [refund3, refund2]),
+                            ({"charge": a3["latest_charge"], "created[gt]": str(old)}, [refund3, refund2]),
+                            ({"payment_intent": a3["id"], "created[lt]": str(new)}, [refund1]),
+                            ({"charge": a3["latest_charge"], "created[lte]": str(old)}, [refund1]),
+                            ({"payment_intent": a3["id"], "created": str(refund1["created"])}, [refund1]),
+                            ({"payment_intent": a3["id"], "created[gte]": str(new + 3600)}, []),
+                            ({"created[gte]": str(new)}, [refund3, refund2])):
+        listed = s.get("/v1/refunds", query=query)
+        check(f"f: refunds {urllib.parse.urlencode(query)}", ids(listed) == [obj["id"] for obj in expected], listed)
+    page = s.get("/v1/refunds", query={"payment_intent": a3["id"], "limit": "1"})
+    check("f: refunds limit=1 has_more", ids(page) == [refund3["id"]] and page["has_more"] is True, page)
+    page = s.get("/v1/refunds", query={"payment_intent": a3["id"], "limit": "1", "starting_after": refund3["id"]})
+    check("f: refunds starting_after", ids(page) == [refund2["id"]] and page["has_more"] is True, page)
+    page = s.get("/v1/refunds", query={"payment_intent": a3["id"], "ending_before": refund1["id"]})
+    check("f: refunds ending_before", ids(page) == [refund3["id"], refund2["id"]] and page["has_more"] is False,
+          page)
+    refused = s.get("/v1/refunds", query={"created[gte]": "yesterday"})
+    check("f: refunds created[gte]=yesterday is a 400", refused.status == 400
+          and refused.error.get("param") == "created[gte]", refused)
+    charge = s.get(f"/v1/charges/{a3['latest_charge']}")
+    check("f: the charge still counts all its refunds", charge["amount_refunded"] == 600, charge)
+
+
+def rule_g_hold(s: Stripe, run: str):
+    print("\n(g) /_test/hold: Stripe acts, its answer is late")
+    hold = 0.8
+    customer = s.post("/v1/customers", [("email", "hold@example.com")])["id"]
+    key = f"hold-{run}"
+    queued = s.post("/_test/hold", [("match", "/v1/payment_intents"), ("seconds", str(hold))], auth=False,
+                    version=None)
+    check("g: POST /_test/hold is accepted", queued.status == 200, queued)
+    answers = {}
+
+    def create():
+        started = time.time()
+        answers["held"] = intent(s, ("customer", customer), key=key)
+        answers["took"] = time.time() - started
+
+    caller = threading.Thread(target=create)
+    caller.start()
+    seen, slowest, deadline = [], 0.0, time.time() + hold * 0.75
+    while not seen and time.time() < deadline:
+        started = time.time()
+        seen = ids(s.get("/v1/payment_intents", query={"customer": customer}))
+        slowest = max(slowest, time.time() - started)
+        if not seen:
+            time.sleep(0.02)
+    still_held = caller.is_alive()
+    check("g: the intent exists at Stripe while the POST's answer is still held",
+          len(seen) == 1 and still_held, (seen, still_held))
+    check(f"g: other requests are not held up (slowest GET {slowest:.3f} s)", slowest < hold / 2)
+    started = time.time()
+    retry = intent(s, ("customer", customer), key=key)
+    check("g: a retry with the same key during the hold gets the saved answer at once",
+          retry.status == 200 and retry.headers.get("Idempotent-Replayed") == "true" and seen == [retry["id"]]
+          and time.time() - started < hold / 2 and caller.is_alive(), retry)
+    caller.join(timeout=10)
+    held = answers.get("held")
+    check(f"g: the held answer arrives after the hold ({answers.get('took', 0):.2f} s), naming the same intent",
+          held is not None and held.status == 200 and held["id"] == seen[0] and answers["took"] >= hold * 0.95, held)
+    again = intent(s, ("customer", customer), key=key)
+    check("g: a replay after the hold returns the same id", again["id"] == seen[0]
+          and again.headers.get("Idempotent-Replayed") == "true", again)
+    check("g: still one intent at Stripe", ids(s.get("/v1/payment_intents", query={"customer": customer}))
+          == seen)
+    started = time.time()
+    intent(s, ("customer", customer))
+    check("g: times=1: the next request is not held", time.time() - started < hold / 2)
+    refused = s.post("/_test/hold", [("seconds", "1")], auth=False, version=None)
+    check("g: /_test/hold without match is a 400", refused.status == 400, refused)
+
+
 def main() -> int:
     port = free_port()
     run = str(int(time.time() * 1000))
@@ -503,6 +664,8 @@ def main() -> int:
         rule_c_idempotency(stripe, run)
         rule_d_refunds(stripe, hooks)
         rule_e_test_payment_methods(stripe, hooks)
+        rule_f_lists(stripe)
+        rule_g_hold(stripe, run)
     except Exception as err:  # a crash is a failure too, with the server's log
         failures.append(f"crash: {err!r}")
         print(f"FAIL  the self check crashed: {err!r}")

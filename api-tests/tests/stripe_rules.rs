@@ -7,7 +7,7 @@ use api_tests::{
     unique, TestApp, TestUser,
 };
 use serde_json::json;
-use shared::domain::{Cuid, PaymentIntentId, RefundAmount};
+use shared::domain::{Cuid, PaymentIntentId, RefundAmount, UserId};
 
 fn cuid() -> String {
     unique("c")[..25].to_owned()
@@ -166,6 +166,31 @@ async fn a_refund_whose_answer_was_lost_is_found_at_stripe_even_after_its_key_ex
     assert_eq!(retried.body["id"], json!(made.id.as_str()), "the refund Stripe made, not a second one");
     assert_eq!(tokio::task::block_in_place(|| stripe::refunds_of(&id)).len(), 1);
     assert_eq!(app.list_payments(&user.token, &[]).await.body[0]["amountRefunded"], json!(700));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_found_at_stripe_even_after_its_key_expired() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_up().await;
+    created(&app, &user).await; // the user's Stripe customer
+    let id = UserId::parse(&user.id).unwrap();
+    let customer = app.state.users.get(id).await.unwrap().unwrap().customer_id.expect("a customer");
+    let raw_cuid = cuid();
+    let payment_cuid = Cuid::parse(&raw_cuid).unwrap();
+    // Where a create killed after Stripe answered leaves things: its claim
+    // and Stripe's PaymentIntent, but no record.
+    assert!(app.payments.claims.claim(id, &payment_cuid).await.unwrap().is_none());
+    let made = app.payments.stripe.create_intent(id, &payment_cuid, &customer).await.unwrap();
+    tokio::task::block_in_place(|| stripe::expire_keys(&raw_cuid));
+
+    let retried = app.create_payment(&user.token, &raw_cuid).await;
+    retried.assert_status(201);
+    assert_eq!(retried.body["id"], json!(made.id.as_str()), "the intent Stripe made, not a second one");
+    let with_cuid = |pi: &&serde_json::Value| pi["metadata"]["cuid"] == raw_cuid.as_str();
+    let at_stripe = tokio::task::block_in_place(|| stripe::intents_of(&user.id));
+    assert_eq!(at_stripe.iter().filter(with_cuid).count(), 1);
+    let again = app.create_payment(&user.token, &raw_cuid).await;
+    assert_eq!(again.body["id"], json!(made.id.as_str()), "and it is recorded");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,7 +8,7 @@ use crate::{
     config::{ConfigError, PaymentSettings, Settings},
     payments::Ledger,
     secrets::{AppSecret, SecretsClient},
-    store::{self, LoginAttempts, Payments, Refunds, Users},
+    store::{self, LoginAttempts, PaymentClaims, Payments, Refunds, Users},
     stripe::Gateway,
 };
 
@@ -53,6 +53,7 @@ impl AppState {
 pub struct PaymentsState {
     pub app: AppState,
     pub payments: Payments,
+    pub claims: PaymentClaims,
     pub refunds: Refunds,
     pub stripe: Gateway,
     pub webhook_secret: String,
@@ -63,6 +64,14 @@ impl PaymentsState {
         let settings = Settings::from_env()?;
         let product = PaymentSettings::from_env()?;
         let secret = AppSecret::fetch(&settings.secret_id).await?;
+        Self::build(settings, product, &secret).await
+    }
+
+    /// The same, reading the secret with `secrets` (the operator CLI's).
+    pub async fn from_env_with(secrets: &SecretsClient) -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let product = PaymentSettings::from_env()?;
+        let secret = AppSecret::fetch_with(secrets, &settings.secret_id).await?;
         Self::build(settings, product, &secret).await
     }
 
@@ -82,12 +91,25 @@ impl PaymentsState {
         let stripe = Gateway::new(stripe_key, &product.stripe_api_base, &product.price)?;
         let webhook_secret = webhook_secret.clone();
         let app = AppState::build(settings, secret).await?;
-        Ok(Self { payments: Payments::new(&app.db), refunds: Refunds::new(&app.db), app, stripe, webhook_secret })
+        Ok(Self {
+            payments: Payments::new(&app.db),
+            claims: PaymentClaims::new(&app.db),
+            refunds: Refunds::new(&app.db),
+            app,
+            stripe,
+            webhook_secret,
+        })
     }
 
     /// The narrow view the payment steps take.
     pub fn ledger(&self) -> Ledger<'_> {
-        Ledger { payments: &self.payments, refunds: &self.refunds, users: &self.app.users, stripe: &self.stripe }
+        Ledger {
+            payments: &self.payments,
+            claims: &self.claims,
+            refunds: &self.refunds,
+            users: &self.app.users,
+            stripe: &self.stripe,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ fn stripe_id(raw: &str, prefix: &str) -> bool {
 macro_rules! stripe_id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $refusal:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 

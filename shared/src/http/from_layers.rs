@@ -17,7 +17,7 @@ const STRIPE_DOWN: &str = "Stripe is unavailable, please retry.";
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => Self::ServiceUnavailable {
+            StoreError::Unavailable(_) | StoreError::Vanished(_) => Self::ServiceUnavailable {
                 message: "Database is unavailable, please retry.",
                 retry_after: 1,
                 cause: err.into(),

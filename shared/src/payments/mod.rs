@@ -2,8 +2,10 @@
 //! reading and listing them, and keeping our records in step with Stripe.
 
 mod customer;
+mod reconcile;
 mod refund;
 
+pub use reconcile::{reconcile, Change};
 pub use refund::refund;
 
 use crate::{
@@ -11,7 +13,7 @@ use crate::{
         Cuid, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId,
         User, UserId,
     },
-    store::{Payments, Recorded, Refunds, StoreError, Users},
+    store::{PaymentClaims, Payments, Recorded, Refunds, StoreError, Users},
     stripe::{Gateway, GatewayError},
     telemetry,
 };
@@ -20,6 +22,7 @@ use crate::{
 #[derive(Clone, Copy)]
 pub struct Ledger<'a> {
     pub payments: &'a Payments,
+    pub claims: &'a PaymentClaims,
     pub refunds: &'a Refunds,
     pub users: &'a Users,
     pub stripe: &'a Gateway,
@@ -72,12 +75,21 @@ pub enum Applied {
 }
 
 /// POST /payment: the same (user, cuid) always yields the same PaymentIntent,
-/// whether asked twice at once or a day apart.
+/// whether asked twice at once or a day apart, and a client is only ever
+/// handed the one that is recorded.
 pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Intent, PaymentsError> {
     if let Some(existing) = ledger.payments.by_cuid(user.id, &cuid).await? {
         return refreshed(ledger, &existing.intent_id).await;
     }
     let customer = customer::of(ledger, user).await?;
+    // A create began before and left no record: it may have died after
+    // Stripe made the intent, and Stripe's idempotency key may have expired
+    // since (24 hours). Look before making another.
+    if let Some(claimed) = ledger.claims.claim(user.id, &cuid).await? {
+        if let Some(made) = ledger.stripe.find_intent(&customer, user.id, &cuid, claimed).await? {
+            return stored(ledger, user, cuid, made).await;
+        }
+    }
     let intent = match ledger.stripe.create_intent(user.id, &cuid, &customer).await {
         Err(GatewayError::NotFound { param: Some(param), .. }) if param == "customer" => {
             let customer = customer::replace(ledger, user, &customer).await?;
@@ -85,17 +97,22 @@ pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Inten
         }
         other => other?,
     };
-    // Written only once Stripe has answered, so a failed attempt leaves
-    // nothing behind to block a retry with the same cuid.
+    stored(ledger, user, cuid, intent).await
+}
+
+/// Records the intent Stripe made for (user, cuid), and answers the one
+/// that is recorded: a concurrent request may have stored its own first.
+async fn stored(ledger: Ledger<'_>, user: &User, cuid: Cuid, intent: Intent) -> Result<Intent, PaymentsError> {
     if ledger.payments.insert(&Payment::of(user.id, cuid.clone(), &intent), intent.read_at).await? {
         telemetry::count("PaymentsCreated");
         return Ok(intent);
     }
-    // A concurrent request stored its intent first: that one is the
-    // payment, and the only one whose secret a client may hold.
     match ledger.payments.by_cuid(user.id, &cuid).await? {
-        Some(stored) if stored.intent_id != intent.id => refreshed(ledger, &stored.intent_id).await,
-        _ => Ok(intent),
+        Some(stored) if stored.intent_id == intent.id => Ok(intent),
+        Some(stored) => refreshed(ledger, &stored.intent_id).await,
+        // Refused as a duplicate, yet gone: never hand out an unrecorded
+        // intent's secret; the client's retry settles it.
+        None => Err(PaymentsError::Store(StoreError::Vanished("payments"))),
     }
 }
 
@@ -229,11 +246,11 @@ pub async fn notified(ledger: Ledger<'_>, intent: &PaymentIntentId) -> Result<Ap
 /// record it now, so that cuid returns it.
 async fn recovered(ledger: Ledger<'_>, intent: &Intent) -> Result<Applied, PaymentsError> {
     let Some((user, cuid)) = intent.owner.clone() else {
-        tracing::warn!(intent = %intent.id, "webhook for a PaymentIntent this API did not create");
+        tracing::warn!(intent = %intent.id, "a PaymentIntent this API did not create");
         return Ok(Applied::UnknownIntent);
     };
     if ledger.users.get(user).await?.is_none() {
-        tracing::warn!(intent = %intent.id, "webhook for a PaymentIntent of a user this API does not know");
+        tracing::warn!(intent = %intent.id, "a PaymentIntent of a user this API does not know");
         return Ok(Applied::UnknownIntent);
     }
     let inserted = ledger.payments.insert(&Payment::of(user, cuid, intent), intent.read_at).await?;

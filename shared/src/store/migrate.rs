@@ -8,7 +8,7 @@ use mongodb::{
     Database, IndexModel,
 };
 
-use super::{attempts, payments, refunds, users, StoreError};
+use super::{attempts, claims, payments, refunds, users, StoreError};
 
 /// What one run changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Migrated {
 
 /// Converts documents written by earlier versions, then creates the indexes
 /// that settle races (one account per email, one payment per user and
-/// idempotency key, one record per intent, one refund per payment and
+/// idempotency key, one record per intent, one claim per user and idempotency key, one refund per payment and
 /// idempotency key) and serve the queries.
 pub async fn migrate(db: &Database) -> Result<Migrated, StoreError> {
     let payments_upgraded = upgrade_payment_references(db).await?;
@@ -31,6 +31,8 @@ pub async fn migrate(db: &Database) -> Result<Migrated, StoreError> {
     payments.create_index(unique(doc! { "intentId": 1 })).await?;
     // GET /payment: one user's payments, newest first, from the index alone.
     payments.create_index(IndexModel::builder().keys(doc! { "userId": 1, "_id": -1 }).build()).await?;
+    let claims = db.collection::<Document>(claims::COLLECTION);
+    claims.create_index(unique(doc! { "userId": 1, "cuid": 1 })).await?;
     let refunds = db.collection::<Document>(refunds::COLLECTION);
     refunds.create_index(unique(doc! { "intentId": 1, "cuid": 1 })).await?;
     // Login counters remove themselves a day after their last attempt.

@@ -2,6 +2,7 @@
 //! error means.
 
 mod attempts;
+mod claims;
 mod migrate;
 mod payments;
 mod refunds;
@@ -16,6 +17,7 @@ use mongodb::{
 };
 
 pub use attempts::{LoginAttempts, Reservation};
+pub use claims::PaymentClaims;
 pub use migrate::{migrate, Migrated};
 pub use payments::{Payments, Recorded};
 pub use refunds::{RefundReservation, Refunds};
@@ -57,6 +59,10 @@ pub enum StoreError {
     /// A server error we do not know: a logged 500.
     #[error("the database refused the operation")]
     Refused(#[source] Error),
+    /// A document a write just reported was gone when read back (deleted
+    /// meanwhile): worth retrying (503).
+    #[error("a {0} document changed under the request")]
+    Vanished(&'static str),
     /// A stored field holds a value this code never writes.
     #[error("a stored {0} is not valid")]
     Malformed(&'static str),

@@ -108,8 +108,9 @@ impl Refunds {
     }
 
     /// Gives a reservation Stripe's refund, or moves a settled one to the
-    /// refund's current status where a refund's life allows it.
-    pub async fn settle(&self, refund: &Refund) -> Result<(), StoreError> {
+    /// refund's current status where a refund's life allows it; whether
+    /// anything changed.
+    pub async fn settle(&self, refund: &Refund) -> Result<bool, StoreError> {
         let earlier: Vec<Bson> = refund
             .status
             .predecessors()
@@ -128,7 +129,8 @@ impl Refunds {
         // makes the insert a duplicate, which changes nothing.
         let update = doc! { "$set": set, "$setOnInsert": { "createdAt": DateTime::now() } };
         match self.0.update_one(filter, update).upsert(true).await.map_err(StoreError::from) {
-            Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
+            Ok(done) => Ok(done.modified_count > 0 || done.upserted_id.is_some()),
+            Err(StoreError::Duplicate(_)) => Ok(false),
             Err(err) => Err(err),
         }
     }

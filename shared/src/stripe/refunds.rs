@@ -7,11 +7,8 @@ use std::collections::HashMap;
 use ::stripe::StripeRequest;
 use stripe_core::refund::{CreateRefund, ListRefund, RetrieveRefund};
 
-use super::{idempotent, read, read::SeenRefund, retried, Gateway, GatewayError};
+use super::{idempotent, read, read::SeenRefund, retried, Gateway, GatewayError, PAGE};
 use crate::domain::{Cuid, PaymentIntentId, Refund, RefundAmount, RefundId};
-
-/// Stripe's largest page.
-const PAGE: i64 = 100;
 
 impl Gateway {
     /// Refunds `amount` of the intent's charge (everything left when not

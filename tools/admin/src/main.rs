@@ -6,22 +6,36 @@
 //!   payments-admin migrate              create the indexes (idempotent)
 //!   payments-admin promote USER_ID      show the account; with --yes, make it an admin
 //!   payments-admin seed-admin EMAIL     create or reset an admin; password from ADMIN_PASSWORD
+//!   payments-admin reconcile [--since DURATION]
+//!                                       bring the payment records in step with Stripe
 //!
 //! There is deliberately no API for becoming admin.
 
-use std::{error::Error, process::ExitCode};
+use std::{
+    error::Error,
+    process::ExitCode,
+    time::{Duration, SystemTime},
+};
 
 use shared::{
     domain::{Email, Password, UserId},
+    payments,
     secrets::{behavior_version, https_client, SecretsClient},
-    store, telemetry, users, AppState,
+    store, telemetry, users, AppState, PaymentsState,
 };
 
 const USAGE: &str =
     "usage: payments-admin migrate | promote USER_ID [--yes] | seed-admin EMAIL (password in ADMIN_PASSWORD)
+       | reconcile [--since DURATION]
 
 promote shows the account's email and creation time, and promotes it only
 with --yes: an email names whoever registered it first, an id one account.
+
+reconcile walks Stripe's PaymentIntents and refunds created in the last
+DURATION (default 7d; e.g. 36h, 90m, 30d) and brings every record in step:
+missing ones created, statuses moved forward only. It prints what it
+changed, changes nothing the second time, and is safe while the API serves.
+It needs the payment functions' settings too (PAYMENT_AMOUNT and the rest).
 
 AWS credentials and region come from the standard chain: AWS_PROFILE (SSO and
 credential_process included), an instance or container role, or the AWS_*
@@ -33,7 +47,12 @@ enum Command {
     Migrate,
     Promote { user: UserId, confirmed: bool },
     SeedAdmin(Email, Password),
+    Reconcile { since: Duration },
 }
+
+/// What `reconcile` looks back over unless told: Stripe retries a webhook
+/// for three days, so a week holds every one it gave up on recently.
+const RECONCILE_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -72,8 +91,27 @@ fn parse(args: &[&str]) -> Result<Command, String> {
             let password = Password::parse(&password).map_err(|why| format!("ADMIN_PASSWORD {why}"))?;
             Ok(Command::SeedAdmin(email(raw)?, password))
         }
+        ["reconcile"] => Ok(Command::Reconcile { since: RECONCILE_WINDOW }),
+        ["reconcile", "--since", raw] => Ok(Command::Reconcile { since: duration(raw)? }),
         [] => Err("no command given".into()),
         _ => Err(format!("unknown command: {}", args.join(" "))),
+    }
+}
+
+/// `90s`, `30m`, `36h`, `7d`: a positive whole number and its unit.
+fn duration(raw: &str) -> Result<Duration, String> {
+    let refused = || format!("DURATION {raw:?} is not a number followed by s, m, h or d (e.g. 36h)");
+    let unit = match raw.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
+        _ => return Err(refused()),
+    };
+    let count: u64 = raw[..raw.len() - 1].parse().map_err(|_| refused())?;
+    match count.checked_mul(unit) {
+        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(refused()),
     }
 }
 
@@ -89,14 +127,17 @@ async fn run(command: Command) -> Result<String, String> {
     let https = https_client().map_err(explained)?;
     let aws = aws_config::defaults(behavior_version()).http_client(https).load().await;
     let secrets = SecretsClient::from_sdk_config(&aws).map_err(explained)?;
-    let state = AppState::from_env_with(&secrets).await.map_err(explained)?;
+    let app = || async { AppState::from_env_with(&secrets).await.map_err(explained) };
     match command {
         Command::Help => Ok(USAGE.to_owned()),
+        Command::Reconcile { since } => reconcile(&secrets, since).await,
         Command::Migrate => {
+            let state = app().await?;
             let migrated = store::migrate(&state.db).await.map_err(explained)?;
             Ok(format!("indexes are in place; {} payment(s) upgraded", migrated.payments_upgraded))
         }
         Command::Promote { user, confirmed } => {
+            let state = app().await?;
             let found = state.users.get(user).await.map_err(explained)?.ok_or(format!("no user has the id {user}"))?;
             let created = user.object_id().timestamp().try_to_rfc3339_string().unwrap_or_default();
             let account = format!("user {user}: {}, registered {created}, role {:?}", found.email, found.role);
@@ -107,8 +148,18 @@ async fn run(command: Command) -> Result<String, String> {
             Ok(format!("{account}\nis now an admin"))
         }
         Command::SeedAdmin(email, password) => {
+            let state = app().await?;
             users::seed_admin(&state.users, &state.throttle, &email, &password).await.map_err(explained)?;
             Ok(format!("{email} is an admin"))
         }
     }
+}
+
+async fn reconcile(secrets: &SecretsClient, window: Duration) -> Result<String, String> {
+    let state = PaymentsState::from_env_with(secrets).await.map_err(explained)?;
+    let since = SystemTime::now().checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    let changes = payments::reconcile(state.ledger(), since).await.map_err(explained)?;
+    let mut report: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    report.push(format!("{} record(s) changed", changes.len()));
+    Ok(report.join("\n"))
 }

@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 TOOLS := $(VENV)/.installed
 
-.PHONY: serve test services bench
+.PHONY: serve test services bench chaos
 
 serve: $(TOOLS)
 	$(VENV)/bin/python tools/stack.py serve
@@ -17,7 +17,15 @@ test: $(TOOLS)
 services: $(TOOLS)
 	$(VENV)/bin/python tools/stack.py services
 
-# Size, cold start and latency of every release binary (README, "Measured").
+# Exactly-once money under crashes: the release binaries under killed
+# invocations, frozen services and lost webhooks (docs/testing.md). A seed
+# replays a run: CHAOS_SEED=42 make chaos; CHAOS_SEEDS=1,2,3 runs several;
+# CHAOS_OPERATIONS sets the length (500).
+chaos: $(TOOLS)
+	cargo build --release --workspace --bins
+	$(VENV)/bin/python tools/chaos.py
+
+# Size, cold start and latency of every release binary (docs/performance.md).
 bench: $(TOOLS)
 	$(VENV)/bin/python tools/bench.py
 

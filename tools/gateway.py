@@ -11,12 +11,21 @@ so the local API answers it as the deployed one does. Browsers on any
 origin get the deployed API's CORS answers (the template's
 CorsConfiguration, with every origin allowed).
 
+For tools/chaos.py, `serve` can also run up to `concurrency` containers per
+function (a request finding them all busy waits for one, as at Lambda's
+reserved concurrency), with the functions' `timeout`; the server's
+`functions` attribute holds the running containers, whose `kill()` is a
+container dying mid-invocation. A container found dead is replaced on the
+next request, and a request queued on it goes to another.
+
     gateway.py --port 9000     (with the environment `make services` prints)
 """
 
 import base64
 import json
+import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -45,16 +54,25 @@ def routes(cargo_toml: Path) -> tuple[list[tuple[str, re.Pattern, str, str]], st
     return sorted(found, key=lambda route: route[2].count("{")), fallback
 
 
-class Function:
-    """One function's binary under the Runtime Interface Emulator."""
+class Retired(Exception):
+    """The container died before this invocation reached it."""
 
-    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port, log):
+
+class Function:
+    """One function's binary under the Runtime Interface Emulator: one
+    container, one invocation at a time."""
+
+    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port, log,
+                 timeout: int = 30):
         self.name, self.lock = name, threading.Lock()
-        self.port = free_port()
+        self.port, self.timeout = free_port(), timeout
+        # The event being invoked, how many requests chose this container,
+        # and whether kill() took it down.
+        self.current, self.claims, self.dead, self.state = None, 0, False, threading.Lock()
         self.proc = procs.spawn(
             [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
              "--runtime-api-address", f"127.0.0.1:{free_port()}", "--log-level", "error", str(binary)],
-            env={**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
+            env={**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
                  "AWS_LAMBDA_LOG_FORMAT": "JSON"},
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )
@@ -64,9 +82,51 @@ class Function:
     def invoke(self, event: dict) -> dict:
         url = f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
         with self.lock:
-            request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                return json.loads(answer.read() or b"null")
+            with self.state:
+                if self.dead or self.proc.poll() is not None:
+                    raise Retired(self.name)
+                self.current = event
+            try:
+                request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
+                with urllib.request.urlopen(request, timeout=max(60, self.timeout + 30)) as answer:
+                    return json.loads(answer.read() or b"null")
+            finally:
+                with self.state:
+                    self.current = None
+
+    def alive(self) -> bool:
+        return not self.dead and self.proc.poll() is None
+
+    def kill(self, noted=None) -> dict | None:
+        """SIGKILLs the container, as when a Lambda container dies: the
+        function's process (the emulator runs it in a process group of its
+        own), then the emulator. Returns the event it was invoking, if any,
+        after handing it to `noted` before the kill; no later invocation
+        reaches the container."""
+        with self.state:
+            event, self.dead = self.current, True
+            if noted is not None:
+                noted(event)
+            for pid in [*_children(self.proc.pid), self.proc.pid]:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.proc.wait()
+        return event
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def event_for(method: str, target: str, headers, body: bytes, route_key: str, params: dict) -> dict:
@@ -113,18 +173,51 @@ def event_for(method: str, target: str, headers, body: bytes, route_key: str, pa
     return event
 
 
-def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port, log=None):
+def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port, log=None,
+          timeout: int = 30, concurrency: int = 1):
     """Serves the API on 127.0.0.1:port until the process is stopped; the
-    functions' output goes to `log` (a file), or to ours."""
+    functions' output goes to `log` (a file), or to ours. Each function runs
+    in up to `concurrency` containers, each with `timeout` seconds per
+    invocation."""
     table, fallback = routes(cargo_toml)
-    functions: dict[str, Function] = {}
+    functions: dict[str, list[Function]] = {}
     starting = threading.Lock()
 
     def function(name: str) -> Function:
+        """A container for one invocation: an idle one, else a new one while
+        there are fewer than `concurrency`, else the least claimed. The
+        caller gives its claim back with `release`."""
         with starting:
-            if name not in functions or functions[name].proc.poll() is not None:
-                functions[name] = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port, log)
-            return functions[name]
+            pool = [f for f in functions.get(name, []) if f.alive()]
+            chosen = next((f for f in pool if f.claims == 0), None)
+            if chosen is None and len(pool) < concurrency:
+                chosen = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port, log, timeout)
+                pool.append(chosen)
+            chosen = chosen or min(pool, key=lambda f: f.claims)
+            functions[name] = pool
+            chosen.claims += 1
+            return chosen
+
+    def release(container: Function) -> None:
+        with starting:
+            container.claims -= 1
+
+    def invoke(name: str, event: dict):
+        """The function's answer, or None when its container died or did not
+        answer (API Gateway's own 500)."""
+        while True:
+            try:
+                container = function(name)
+            except Exception:  # it did not start
+                return None
+            try:
+                return container.invoke(event)
+            except Retired:  # died while this request waited: another container takes it
+                continue
+            except Exception:
+                return None
+            finally:
+                release(container)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -164,10 +257,7 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
                 return self.answer(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
             key, name, found = match or (DEFAULT_ROUTE, fallback, None)
             event = event_for(self.command, self.path, self.headers, body, key, found.groupdict() if found else {})
-            try:
-                result = function(name).invoke(event)
-            except Exception:  # the function died or did not answer: API Gateway's own 500
-                result = None
+            result = invoke(name, event)  # None: the function died or did not answer, API Gateway's own 500
             if not isinstance(result, dict) or "statusCode" not in result:
                 return self.answer(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')
             payload = result.get("body") or ""
@@ -186,6 +276,7 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
+    server.functions = functions  # the running containers, by function name
     return server
 
 

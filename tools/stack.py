@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import contract  # noqa: E402  (tools/ is on the path from here on)
+import readme_session  # noqa: E402
 BIN = ROOT / ".venv" / "bin"
 LOCAL = ROOT / ".local"
 SECRET_ID = "payments-api/local"
@@ -99,9 +100,10 @@ class Services:
     secret: dict[str, str]
 
 
-def start_services(procs: Processes, persistent: bool) -> Services:
-    """Starts every stand-in and returns the environment that reaches them."""
-    run_dir = LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
+def start_services(procs: Processes, persistent: bool, run_dir: Path | None = None) -> Services:
+    """Starts every stand-in and returns the environment that reaches them;
+    their logs go to `run_dir` (by default .local/dev, or .local/test-<pid>)."""
+    run_dir = run_dir or LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
     run_dir.mkdir(parents=True, exist_ok=True)
     mongo_port, moto_port = free_port(), free_port()
 
@@ -212,6 +214,12 @@ def run_tests(procs: Processes, env: dict[str, str]) -> int:
     passed = failed = 0
     if code == 0:
         code, passed, failed = cargo_test(env)
+    readme_line = "README session: not run (the tests above failed)"
+    if code == 0:
+        code, readme_line = readme_session.run(procs, env, gateway, free_port, make_admin)
+    chaos_line = "chaos: not run (the tests above failed)"
+    if code == 0:
+        code, chaos_line = bounded_chaos()
     contract_line = "contract: not run (the tests above failed)"
     if code == 0:
         code, contract_line = contract.run(procs, env, gateway, free_port, make_admin)
@@ -219,8 +227,25 @@ def run_tests(procs: Processes, env: dict[str, str]) -> int:
         code = sam_build()
     # The closing lines for the whole run, whatever printed last.
     print(f"tests: {passed} passed, {failed} failed", flush=True)
+    print(readme_line, flush=True)
+    print(chaos_line, flush=True)
     print(contract_line, flush=True)
     return code
+
+
+# The bounded chaos run of `make test`: fixed seeds, on the debug binaries
+# just built (`make chaos` runs the release ones, 500 operations a seed).
+CHAOS_SEEDS, CHAOS_OPERATIONS = "1,2,3", "150"
+
+
+def bounded_chaos() -> tuple[int, str]:
+    """tools/chaos.py on the fixed seeds, each on stand-ins of its own."""
+    settings = {"CHAOS_SEEDS": CHAOS_SEEDS, "CHAOS_OPERATIONS": CHAOS_OPERATIONS, "CHAOS_PROFILE": "debug"}
+    print(f"$ {' '.join(f'{k}={v}' for k, v in settings.items())} tools/chaos.py", flush=True)
+    code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "chaos.py")], cwd=ROOT,
+                           env={**os.environ, **settings}, stdin=subprocess.DEVNULL)
+    held = "every invariant held" if code == 0 else "an invariant broke (its report is above)"
+    return code, f"chaos: seeds {CHAOS_SEEDS}, {CHAOS_OPERATIONS} operations each: {held}"
 
 
 def cargo_test(env: dict[str, str]) -> tuple[int, int, int]:
@@ -276,16 +301,18 @@ def make_admin(env: dict[str, str], email: str, password: str) -> None:
         sys.exit("seeding the admin failed")
 
 
-def gateway(procs: Processes, env: dict[str, str], port: int, log=None):
+def gateway(procs: Processes, env: dict[str, str], port: int, log=None, bin_dir: Path = ROOT / "target" / "debug",
+            **options):
     """The whole API on 127.0.0.1:port: tools/gateway.py, an API Gateway that
-    invokes the real binaries under the Lambda Runtime Interface Emulator;
-    their output goes to `log` if given."""
+    invokes the real binaries in `bin_dir` under the Lambda Runtime Interface
+    Emulator; their output goes to `log` if given. `options` are gateway.serve's
+    (`timeout`, `concurrency`)."""
     import gateway as local_gateway
 
     if not RIE:
         sys.exit("the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make` again")
-    return local_gateway.serve(procs, env, port, ROOT / "target" / "debug", ROOT / "Cargo.toml", str(RIE),
-                               free_port, wait_for_port, log)
+    return local_gateway.serve(procs, env, port, bin_dir, ROOT / "Cargo.toml", str(RIE),
+                               free_port, wait_for_port, log, **options)
 
 
 def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:

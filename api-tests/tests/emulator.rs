@@ -2,9 +2,9 @@
 //! Emulator with the `events/` files: what `sam local invoke` does, minus
 //! Docker.
 
-use std::future::IntoFuture;
+use std::{collections::BTreeSet, future::IntoFuture};
 
-use api_tests::{put_secret, runtime, unique, Emulator, Event, TestApp};
+use api_tests::{put_secret, routes::template_routes, runtime, unique, Emulator, Event, TestApp};
 use serde_json::json;
 
 #[test]
@@ -135,14 +135,27 @@ fn create_and_confirm_work_through_the_real_binaries() {
 }
 
 /// Runs `function` once under the emulator with `event`.
+thread_local! {
+    /// The functions `invoke_once` started, for the test that must start them all.
+    static INVOKED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+}
+
 fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json::Value) {
+    INVOKED.with(|invoked| invoked.borrow_mut().insert(function.to_owned()));
     app.emulator(function).call(event.json())
 }
 
 #[test]
-fn all_fifteen_functions_answer_their_event_files() {
+fn every_function_behind_the_api_answers_its_event_file() {
     let rt = runtime();
     let app = rt.block_on(TestApp::spawn());
+
+    let (status, body) = invoke_once(&app, "config-get", &Event::of("config-get"));
+    assert_eq!((status, body["publishableKey"].is_string()), (200, true), "config-get: {body}");
+    let (status, body) = invoke_once(&app, "openapi-get", &Event::of("openapi-get"));
+    assert_eq!((status, body["openapi"].is_string()), (200, true), "openapi-get: {body}");
+    let (status, body) = invoke_once(&app, "route-fallback", &Event::of("route-fallback"));
+    assert_eq!(status, 405, "route-fallback: {body}");
 
     let (status, body) = invoke_once(&app, "user-register", &Event::of("user-register"));
     assert_eq!(status, 201, "user-register: {body}");
@@ -199,6 +212,9 @@ fn all_fifteen_functions_answer_their_event_files() {
     assert_eq!(status, 201, "user-password: {body}");
     let (status, _) = invoke_once(&app, "user-get", &Event::of("user-get").token(&token).path_id(&me));
     assert_eq!(status, 401, "the token from before the change is refused");
+
+    let behind_the_api: BTreeSet<String> = template_routes().into_iter().map(|(function, _)| function).collect();
+    assert_eq!(INVOKED.with(|invoked| invoked.borrow().clone()), behind_the_api);
 }
 
 #[test]

@@ -104,11 +104,7 @@ fn the_deploys_custom_resource_creates_the_indexes_and_reports_success() {
     assert_eq!(response["LogicalResourceId"], json!("DatabaseMigration"));
     assert_eq!(response["RequestId"], json!("0f5a1c3e-8d2b-4e6f-9a7c-3b1d2e4f5a6b"));
 
-    let db = rt.block_on(async {
-        let secret = shared::secrets::AppSecret::fetch(&api_tests::service_env("APP_SECRET_ID")).await.unwrap();
-        shared::store::connect(&secret.mongodb_uri, &database).await.unwrap()
-    });
-    let users = db.collection::<Document>("users");
+    let users = services_database(&rt, &database).collection::<Document>("users");
     rt.block_on(users.insert_one(doc! { "email": "a@example.com" }).into_future()).unwrap();
     let twice = rt.block_on(users.insert_one(doc! { "email": "a@example.com" }).into_future());
     assert!(twice.is_err(), "the unique email index is in place");
@@ -125,11 +121,34 @@ fn a_migration_that_cannot_run_reports_failed_with_its_cause() {
     assert!(reason.contains("could not read secret no-such-secret-for-migrations"), "{reason}");
 }
 
+/// The database `database` of the local services.
+fn services_database(rt: &tokio::runtime::Runtime, database: &str) -> mongodb::Database {
+    rt.block_on(async {
+        let secret = shared::secrets::AppSecret::fetch(&api_tests::service_env("APP_SECRET_ID")).await.unwrap();
+        shared::store::connect(&secret.mongodb_uri, database).await.unwrap()
+    })
+}
+
 #[test]
-fn deleting_the_stack_leaves_the_data_and_reports_success() {
+fn deleting_the_stack_reports_success_and_leaves_the_data() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let database = api_tests::unique("delete_");
+    let users = services_database(&rt, &database).collection::<Document>("users");
+    rt.block_on(users.insert_one(doc! { "email": "kept@example.com" }).into_future()).unwrap();
+    let (url, received) = response_url();
+    let migrate = api_tests::Emulator::start("db-migrate", &[("MONGODB_DATABASE", database.as_str())]);
+    migrate.invoke(&cloudformation_request("Delete", &url));
+    let (_, response) = received.recv_timeout(std::time::Duration::from_secs(30)).expect("a PUT");
+    assert_eq!(response["Status"], json!("SUCCESS"), "{response}");
+    let kept = rt.block_on(users.count_documents(doc! { "email": "kept@example.com" }).into_future()).unwrap();
+    assert_eq!(kept, 1, "the users are still there");
+}
+
+#[test]
+fn deleting_the_stack_reports_success_even_when_its_secret_is_gone() {
     let (url, received) = response_url();
     let migrate = api_tests::Emulator::start("db-migrate", &[("APP_SECRET_ID", "no-such-secret-for-migrations")]);
     migrate.invoke(&cloudformation_request("Delete", &url));
     let (_, response) = received.recv_timeout(std::time::Duration::from_secs(30)).expect("a PUT");
-    assert_eq!(response["Status"], json!("SUCCESS"), "{response}");
+    assert_eq!(response["Status"], json!("SUCCESS"), "a stack is never stuck deleting: {response}");
 }

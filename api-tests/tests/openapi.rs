@@ -193,6 +193,7 @@ async fn real_answers_are_the_documented_ones() {
         }
         app.login("doc-throttle@example.com", "wrong password").await
     };
+    throttled.assert_status(429);
     assert_documented("post", "/user/login", &throttled);
     let public: &'static PublicConfig = Box::leak(Box::new(PublicConfig { publishable_key: "pk_test_doc".into() }));
     let config = shared::lambda::answer(public, Event::of("config-get").into_request(), config_get::handle).await;

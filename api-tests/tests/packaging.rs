@@ -63,7 +63,7 @@ fn template() -> String {
 }
 
 #[test]
-fn the_deployed_api_answers_preflights_for_the_allowed_origins() {
+fn the_template_declares_cors_for_the_allowed_origins_of_each_stage() {
     let template = template();
     let cors = template.split("CorsConfiguration:").nth(1).expect("the HttpApi has a CorsConfiguration");
     let cors: Vec<&str> = cors.lines().take(6).map(str::trim).collect();

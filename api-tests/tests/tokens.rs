@@ -1,8 +1,11 @@
 //! Every secured endpoint refuses a request without a valid token, with 401.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    collections::BTreeSet,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
-use api_tests::{Event, TestApp};
+use api_tests::{routes::template_routes, Event, TestApp};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
@@ -14,8 +17,8 @@ fn signed(secret: &str, algorithm: Algorithm, claims: serde_json::Value) -> Stri
     encode(&Header::new(algorithm), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
-/// Calls every secured user endpoint with the given Authorization header
-/// (or none) and returns each answer's status and message.
+/// Calls every secured endpoint with the given Authorization header (or
+/// none) and returns each answer's status and message.
 async fn each_secured_endpoint(
     app: &TestApp,
     authorization: Option<&str>,
@@ -43,6 +46,13 @@ async fn each_secured_endpoint(
         Event::of("user-update").path_id(id).body(json!({"userName": "Y"}))
     );
     call!("user-delete", send_payment, user_delete::handle, Event::of("user-delete").path_id(id));
+    call!("user-password", send, user_password::handle, Event::of("user-password"));
+    call!("payment-create", send_payment, payment_create::handle, Event::of("payment-create"));
+    call!("payment-confirm", send_payment, payment_confirm::handle, Event::of("payment-confirm"));
+    call!("payment-list", send_payment, payment_list::handle, Event::of("payment-list"));
+    call!("payment-get", send_payment, payment_get::handle, Event::of("payment-get"));
+    call!("payment-cancel", send_payment, payment_cancel::handle, Event::of("payment-cancel"));
+    call!("payment-refund", send_payment, payment_refund::handle, Event::of("payment-refund"));
     answers
 }
 
@@ -51,6 +61,20 @@ async fn assert_all_401(app: &TestApp, authorization: Option<&str>, id: &str, wh
         assert_eq!(status, 401, "{why}: {function} answered {status} {body}");
         assert!(body.contains("\"statusCode\":401"), "{why}: {function}: {body}");
     }
+}
+
+/// The routes anyone may call; every other one needs a token.
+const PUBLIC: [&str; 6] = ["user-register", "user-login", "config-get", "openapi-get", "payment-webhook", "route-fallback"];
+
+#[tokio::test]
+async fn the_endpoints_checked_here_are_every_route_of_the_template_but_the_public_ones() {
+    let app = TestApp::spawn().await;
+    let user = app.admin().await;
+    let checked: BTreeSet<String> =
+        each_secured_endpoint(&app, None, &user.id).await.into_iter().map(|(name, ..)| name.to_owned()).collect();
+    let secured: BTreeSet<String> =
+        template_routes().into_iter().map(|(function, _)| function).filter(|f| !PUBLIC.contains(&f.as_str())).collect();
+    assert_eq!(checked, secured);
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ meets, and served like the plain `nx-27017` command (same arguments).
     nx27017_launcher.py --host 127.0.0.1 -p 27017 --data-dir memory
 
 Each patch below is headed by the divergence it closes; none knows this
-project's collections or fields. `api-tests/tests/stand_ins.rs` proves each
+project's collections or fields. `tools/test_nx27017_rules.py` proves each
 one through the Rust driver, the way the functions meet it.
 """
 

@@ -208,6 +208,9 @@ def run_tests(procs: Processes, env: dict[str, str]) -> int:
     # The Stripe emulator's own rules, on an emulator of their own.
     if code == 0:
         code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "test_localstripe_rules.py")], cwd=ROOT)
+    # The MongoDB stand-in's patches, on a stand-in of their own.
+    if code == 0:
+        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "test_nx27017_rules.py")], cwd=ROOT)
     # The emulator tests drive the real binaries, so build them first.
     if code == 0:
         code = cargo(["build", "--workspace", "--bins"], env)

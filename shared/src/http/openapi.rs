@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of the whole API, kept beside the code that
-//! answers it; `api-tests/tests/openapi.rs` holds it to the routes and to
+//! answers it; `api-tests/tests/api/openapi.rs` holds it to the routes and to
 //! the real answers.
 
 use std::sync::OnceLock;

@@ -134,12 +134,12 @@ fn create_and_confirm_work_through_the_real_binaries() {
     assert_eq!((status, declined["statusCode"].clone()), (402, json!(402)), "{declined}");
 }
 
-/// Runs `function` once under the emulator with `event`.
 thread_local! {
     /// The functions `invoke_once` started, for the test that must start them all.
     static INVOKED: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
 }
 
+/// Runs `function` once under the emulator with `event`.
 fn invoke_once(app: &TestApp, function: &str, event: &Event) -> (u16, serde_json::Value) {
     INVOKED.with(|invoked| invoked.borrow_mut().insert(function.to_owned()));
     app.emulator(function).call(event.json())

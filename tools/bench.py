@@ -46,10 +46,9 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack  # noqa: E402
+import services
 
-ROOT = stack.ROOT
+ROOT = services.ROOT
 RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
 COLD_RUNS = int(os.environ.get("COLD_RUNS", "15"))
 WARM_REQUESTS = int(os.environ.get("WARM_REQUESTS", "1000"))
@@ -228,10 +227,10 @@ def certificate_files_read(function: str, env: dict, event: dict) -> list[str] |
 def before_and_after(ref: str, functions: list[str], events: dict, env: dict, instant_env: dict) -> list[dict]:
     """Zip size and cold start (instant secret) of `functions` built from
     git `ref`, beside today's: the same machine, the same run."""
-    tree = stack.LOCAL / "bench-before"
+    tree = services.LOCAL / "bench-before"
     subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
-    target = stack.LOCAL / "bench-before-target"
+    target = services.LOCAL / "bench-before-target"
     binaries = [arg for name in sorted({*functions, HELLO}) for arg in ("--bin", name)]
     print(f"$ cargo build --release --workspace (at {ref})", flush=True)
     built = subprocess.call(["cargo", "build", "--release", "--workspace", *binaries], cwd=tree,
@@ -253,8 +252,8 @@ class InstantSecrets:
     """A Secrets Manager endpoint that answers GetSecretValue at once."""
 
     def __init__(self, secret: dict):
-        answer = json.dumps({"ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{stack.SECRET_ID}",
-                             "Name": stack.SECRET_ID, "SecretString": json.dumps(secret),
+        answer = json.dumps({"ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{services.SECRET_ID}",
+                             "Name": services.SECRET_ID, "SecretString": json.dumps(secret),
                              "VersionId": str(uuid.uuid4()), "VersionStages": ["AWSCURRENT"],
                              "CreatedDate": time.time()}).encode()
 
@@ -330,17 +329,17 @@ def main() -> int:
     # Features unified over the whole workspace, as `cargo lambda build
     # --release --bins` builds what SAM deploys; only the binaries used are linked.
     binaries = [arg for name in sorted({*FUNCTIONS, *SETUP, HELLO, "payments-admin"}) for arg in ("--bin", name)]
-    if stack.cargo(["build", "--release", "--workspace", *binaries], {}) != 0:
+    if services.cargo(["build", "--release", "--workspace", *binaries], {}) != 0:
         return 1
-    with stack.Processes() as procs:
-        services = stack.start_services(procs, persistent=False)
-        env = {**services.env, "MONGODB_DATABASE": "bench"}
-        instant_env = {**env, "AWS_ENDPOINT_URL_SECRETS_MANAGER": InstantSecrets(services.secret).url}
-        stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "migrate"], env)
+    with services.Processes() as procs:
+        stand_ins = services.start_services(procs, persistent=False)
+        env = {**stand_ins.env, "MONGODB_DATABASE": "bench"}
+        instant_env = {**env, "AWS_ENDPOINT_URL_SECRETS_MANAGER": InstantSecrets(stand_ins.secret).url}
+        services.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "migrate"], env)
         once("user-register", event("user-register"), env)
         token = once("user-login", event("user-login"), env)["access_token"]
         me = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[1] + "=="))["sub"]
-        stack.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "promote", me, "--yes"], env)
+        services.cargo(["run", "--quiet", "--release", "-p", "payments-admin", "--", "promote", me, "--yes"], env)
         payment = once("payment-create", event("payment-create", token), env)
         confirm = {"cuid": "cjld2cjxh0000qzrmn831i7rn", "paymentId": payment["id"], "paymentMethodId": "pm_card_visa"}
         unpaid = once("payment-create", event("payment-create", token, body={"cuid": "cbench0cancel0000000001"}), env)
@@ -370,7 +369,7 @@ def main() -> int:
             # The first refunds 500 (201), the rest answer the same refund.
             "payment-refund": lambda: event("payment-refund", token, payment["id"]),
             "payment-webhook": lambda: event("payment-webhook", raw_body=hook_body, headers={
-                "stripe-signature": stripe_signature(hook_body, services.secret["stripeWebhookSecret"])}),
+                "stripe-signature": stripe_signature(hook_body, stand_ins.secret["stripeWebhookSecret"])}),
             "config-get": lambda: event("config-get"),
             "openapi-get": lambda: event("openapi-get"),
             "route-fallback": lambda: event("route-fallback"),
@@ -378,7 +377,7 @@ def main() -> int:
         }
         hello = measure(HELLO, events[HELLO](), env, instant_env)
         rows = [measure(function, events[function](), env, instant_env) for function in FUNCTIONS]
-        read_ms = indexed_read_ms(services.secret["mongodbUri"], "bench", me)
+        read_ms = indexed_read_ms(stand_ins.secret["mongodbUri"], "bench", me)
         certificates = {f: certificate_files_read(f, env, events[f]()) for f in ("user-get", "payment-get") if f in FUNCTIONS}
         compared = (before_and_after(BEFORE, [f for f in COMPARED if f in FUNCTIONS], events, env, instant_env)
                     if BEFORE else [])

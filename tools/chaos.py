@@ -20,7 +20,7 @@ stand-ins' logs.
 
 What runs:
 
-- the stand-ins (stack.start_services, in memory), the indexes and an admin
+- the stand-ins (services.start_services, in memory), the indexes and an admin
   (`payments-admin migrate`, `seed-admin`), and the API through
   tools/gateway.py with up to 3 containers per function;
 - USERS clients and the admin, running a schedule drawn from the seed:
@@ -95,10 +95,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import gateway as local_gateway  # noqa: E402
-import stack  # noqa: E402
+import gateway as local_gateway
+import services
+from services import ROOT
 
 USERS = 6
 # Operations in flight at once (each client's own stay in order).
@@ -326,7 +325,7 @@ class Run:
         self.client_secrets: set[str] = set()
         self.queued_answers: list[str] = []
         self.durations: dict[str, list[float]] = defaultdict(list)  # recent unfaulted answers, per route
-        self.routes, _ = local_gateway.routes(ROOT / "Cargo.toml")
+        self.routes, _ = local_gateway.routes()
         self.contract = contract_statuses()
 
     # ---- bookkeeping
@@ -742,10 +741,10 @@ class Run:
         started = time.monotonic()
         print(f"chaos: seed {self.seed}, {self.operations} operations, {self.profile} binaries "
               f"(CHAOS_SEED={self.seed} replays it); evidence in {self.dir.relative_to(ROOT)}", flush=True)
-        with stack.Processes() as procs:
-            services = stack.start_services(procs, persistent=False, run_dir=self.dir)
-            self.env = {**os.environ, **services.env}
-            self.secret = services.secret
+        with services.Processes() as procs:
+            stand_ins = services.start_services(procs, persistent=False, run_dir=self.dir)
+            self.env = {**os.environ, **stand_ins.env}
+            self.secret = stand_ins.secret
             self.pids = {}
             for proc in procs.running:
                 args = " ".join(map(str, proc.args))
@@ -755,15 +754,15 @@ class Run:
                     self.pids["stripe"] = proc.pid
             if set(self.pids) != {"mongo", "stripe"}:
                 sys.exit("chaos: the run needs nx-27017 and localstripe (not Stripe's test mode)")
-            self.stripe = Stripe(services.env["STRIPE_API_BASE"], services.secret["stripeSecretKey"])
+            self.stripe = Stripe(stand_ins.env["STRIPE_API_BASE"], stand_ins.secret["stripeSecretKey"])
             self.hold = self.stripe.hook("hold", {"match": "/chaos/probe/never", "seconds": 0.01, "times": 1}) == 200
             admin_password = secrets.token_urlsafe(15)
             self.admin_cli("migrate")
             self.admin_cli("seed-admin", "chaos-admin@example.com", env={"ADMIN_PASSWORD": admin_password})
-            port = stack.free_port()
+            port = services.free_port()
             self.functions_log = self.dir / "functions.log"
             with self.functions_log.open("w") as log:
-                self.server = stack.gateway(procs, services.env, port, log, self.bin_dir,
+                self.server = local_gateway.serve(procs, stand_ins.env, port, self.bin_dir, log,
                                             timeout=FUNCTION_TIMEOUT, concurrency=CONTAINERS)
                 threading.Thread(target=self.server.serve_forever, daemon=True).start()
                 self.base = f"http://127.0.0.1:{port}"
@@ -1208,7 +1207,7 @@ def check_binaries(profile: str) -> None:
         flag = "--release " if profile == "release" else ""
         sys.exit(f"chaos: target/{profile} lacks {', '.join(missing)}; build them first "
                  f"(cargo build {flag}--workspace --bins), or set CHAOS_PROFILE")
-    if not stack.RIE:
+    if not services.RIE:
         sys.exit("chaos: the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make`")
 
 

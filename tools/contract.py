@@ -17,6 +17,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import gateway
+from services import free_port, make_admin
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"
 ORIGINAL = ROOT / "tools" / "contract" / "original-openapi.json"
@@ -61,14 +64,13 @@ def counts(report: Path) -> tuple[int, int]:
     return int(cases.get("generated", 0)), int(cases.get("unique_failures", 0))
 
 
-def run(procs, env: dict, gateway, free_port, make_admin) -> tuple[int, str]:
-    """Fuzzes the local API; returns (exit code, the summary line).
-    `make_admin(env, email, password)` makes an admin."""
+def run(procs, env: dict) -> tuple[int, str]:
+    """Fuzzes the local API; returns (exit code, the summary line)."""
     report_dir = ROOT / ".local" / f"contract-{os.getpid()}"
     report_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = (report_dir / "functions.log").open("w")
-    threading.Thread(target=gateway(procs, env, port, log).serve_forever, daemon=True).start()
+    threading.Thread(target=gateway.serve(procs, env, port, log=log).serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
 
     def user() -> list[str]:

@@ -1,8 +1,7 @@
 """A local API Gateway (HTTP API, payload format 2.0) in front of the real
 function binaries, for `make serve` and the contract tests.
 
-Routes come from the [workspace.metadata.lambda.watch.router] table in
-Cargo.toml (the one the packaging test holds to template.yaml). Each function
+Routes come from template.yaml, the one list of them. Each function
 runs as its real binary under AWS's Lambda Runtime Interface Emulator,
 started on its first request and kept warm, one invocation at a time as in a
 Lambda container. Requests become the events API Gateway sends; a body that
@@ -19,6 +18,7 @@ container dying mid-invocation. A container found dead is replaced on the
 next request, and a request queued on it goes to another.
 
     gateway.py --port 9000     (with the environment `make services` prints)
+    gateway.py --routes        the routes it serves, one `function<TAB>route key` a line
 """
 
 import base64
@@ -27,30 +27,44 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
-import tomllib
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import services
+
 
 DEFAULT_ROUTE = "$default"
 
 
-def routes(cargo_toml: Path) -> tuple[list[tuple[str, re.Pattern, str, str]], str | None]:
-    """(method, path pattern, route key, function), the most specific first:
-    API Gateway prefers a path without parameters; and the function of the
-    $default route, which takes every request no other route does."""
-    table = dict(tomllib.loads(cargo_toml.read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"])
-    fallback = table.pop(DEFAULT_ROUTE, [{}])[0].get("function")
-    found = []
-    for path, entries in table.items():
-        pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
-        for entry in entries:
-            found.append((entry["method"], pattern, f"{entry['method']} {path}", entry["function"]))
+def routes(template: Path = services.ROOT / "template.yaml") -> tuple[list[tuple[str, re.Pattern, str, str]], str | None]:
+    """(method, path pattern, route key, function) from the template's
+    HttpApi events, the most specific first: API Gateway prefers a path
+    without parameters; and the function of the $default route, which takes
+    every request no other route does. The template is the one list of
+    routes; this reads the lines SAM's own layout gives each function
+    (`Binary:` in its Metadata, then `Method:` and `Path:`)."""
+    found, fallback = [], None
+    binary = method = None
+    for line in template.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("Binary: "):
+            binary = line.removeprefix("Binary: ")
+        elif line.startswith("Method: "):
+            method = line.removeprefix("Method: ")
+        elif line.startswith("Path: "):
+            path = line.removeprefix("Path: ")
+            if path == DEFAULT_ROUTE:
+                fallback = binary
+            else:
+                pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+                found.append((method, pattern, f"{method} {path}", binary))
+            method = None
     return sorted(found, key=lambda route: route[2].count("{")), fallback
 
 
@@ -62,21 +76,20 @@ class Function:
     """One function's binary under the Runtime Interface Emulator: one
     container, one invocation at a time."""
 
-    def __init__(self, name: str, binary: Path, rie: str, env: dict, procs, free_port, wait_for_port, log,
-                 timeout: int = 30):
+    def __init__(self, name: str, binary: Path, env: dict, procs, log, timeout: int = 30):
         self.name, self.lock = name, threading.Lock()
-        self.port, self.timeout = free_port(), timeout
+        self.port, self.timeout = services.free_port(), timeout
         # The event being invoked, how many requests chose this container,
         # and whether kill() took it down.
         self.current, self.claims, self.dead, self.state = None, 0, False, threading.Lock()
         self.proc = procs.spawn(
-            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{free_port()}", "--log-level", "error", str(binary)],
+            [str(services.RIE), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", f"127.0.0.1:{services.free_port()}", "--log-level", "error", str(binary)],
             env={**env, "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
                  "AWS_LAMBDA_LOG_FORMAT": "JSON"},
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )
-        if not wait_for_port(self.port, 10, alive=lambda: self.proc.poll() is None):
+        if not services.wait_for_port(self.port, 10, alive=lambda: self.proc.poll() is None):
             raise RuntimeError(f"{name} did not start under the emulator")
 
     def invoke(self, event: dict) -> dict:
@@ -173,13 +186,15 @@ def event_for(method: str, target: str, headers, body: bytes, route_key: str, pa
     return event
 
 
-def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str, free_port, wait_for_port, log=None,
+def serve(procs, env: dict, port: int, bin_dir: Path = services.ROOT / "target" / "debug", log=None,
           timeout: int = 30, concurrency: int = 1):
     """Serves the API on 127.0.0.1:port until the process is stopped; the
     functions' output goes to `log` (a file), or to ours. Each function runs
     in up to `concurrency` containers, each with `timeout` seconds per
     invocation."""
-    table, fallback = routes(cargo_toml)
+    if not services.RIE:
+        sys.exit("the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make` again")
+    table, fallback = routes()
     functions: dict[str, list[Function]] = {}
     starting = threading.Lock()
 
@@ -191,7 +206,7 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
             pool = [f for f in functions.get(name, []) if f.alive()]
             chosen = next((f for f in pool if f.claims == 0), None)
             if chosen is None and len(pool) < concurrency:
-                chosen = Function(name, bin_dir / name, rie, env, procs, free_port, wait_for_port, log, timeout)
+                chosen = Function(name, bin_dir / name, env, procs, log, timeout)
                 pool.append(chosen)
             chosen = chosen or min(pool, key=lambda f: f.claims)
             functions[name] = pool
@@ -282,17 +297,17 @@ def serve(procs, env: dict, port: int, bin_dir: Path, cargo_toml: Path, rie: str
 
 if __name__ == "__main__":
     import argparse
-    import os
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import stack
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    import signal
-
+    chosen = parser.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--port", type=int, help="serve the API on 127.0.0.1:PORT")
+    chosen.add_argument("--routes", action="store_true", help="print each function and its route key, and exit")
+    args = parser.parse_args()
+    if args.routes:
+        table, fallback = routes()
+        print("\n".join([*(f"{function}\t{key}" for _, _, key, function in table), f"{fallback}\t{DEFAULT_ROUTE}"]))
+        sys.exit(0)
+    port = args.port
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with stack.Processes() as procs:
-        stack.gateway(procs, dict(os.environ), port).serve_forever()
+    with services.Processes() as procs:
+        serve(procs, dict(os.environ), port).serve_forever()

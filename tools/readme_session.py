@@ -15,6 +15,9 @@ import subprocess
 import threading
 from pathlib import Path
 
+import gateway
+from services import free_port, make_admin
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 # The example's PaymentIntent id; this run's id takes its place.
@@ -63,7 +66,7 @@ def check(base: str) -> list[str]:
             if not matches(json.loads(s), json.loads(a), payment_id)]
 
 
-def run(procs, env: dict, gateway, free_port, make_admin) -> tuple[int, str]:
+def run(procs, env: dict) -> tuple[int, str]:
     """The session on a database of its own; returns (exit code, summary line)."""
     env = {**env, "MONGODB_DATABASE": f"readme_{os.getpid()}"}
     make_admin(env, "readme-admin@example.com", "readme-admin-password")  # the deploy's indexes, and an admin
@@ -71,7 +74,7 @@ def run(procs, env: dict, gateway, free_port, make_admin) -> tuple[int, str]:
     log_dir = ROOT / ".local" / f"readme-{os.getpid()}"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = (log_dir / "functions.log").open("w")
-    threading.Thread(target=gateway(procs, env, port, log).serve_forever, daemon=True).start()
+    threading.Thread(target=gateway.serve(procs, env, port, log=log).serve_forever, daemon=True).start()
     problems = check(f"http://127.0.0.1:{port}")
     for problem in problems:
         print(problem, flush=True)

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
-"""The local stand-ins for the cloud, on free loopback ports.
+"""The entry point of `make test`, `make services` and `make serve`.
 
-    stack.py test      start them in memory, build, run every test and the
-                       contract's fuzzing (tools/contract.py), stop them
-    stack.py services  start them and print the environment for `cargo test`
+    stack.py test      start the stand-ins in memory, build, run every test,
+                       the README's session, the bounded chaos run and the
+                       contract's fuzzing, stop them
+    stack.py services  start the stand-ins and print the environment for `cargo test`
     stack.py serve     start them with persistent data and serve the API
 
-nx-27017 stands in for MongoDB Atlas, moto for AWS Secrets Manager and
-localstripe (through tools/localstripe_launcher.py) for Stripe. The functions
-reach all three through their ordinary configuration: a MongoDB URI and Stripe
-keys in the secret, AWS_ENDPOINT_URL_SECRETS_MANAGER, STRIPE_API_BASE.
+Imports go one way: services.py (the stand-ins) <- gateway.py (the local API
+Gateway) <- contract.py, readme_session.py <- this file.
 """
 
 import argparse
@@ -18,182 +17,17 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import contract  # noqa: E402  (tools/ is on the path from here on)
-import readme_session  # noqa: E402
-BIN = ROOT / ".venv" / "bin"
-LOCAL = ROOT / ".local"
-SECRET_ID = "payments-api/local"
-# The Runtime Interface Emulator for this machine's architecture (the wheel ships both).
-RIE_ARCH = {"aarch64": "arm64", "arm64": "arm64"}.get(os.uname().machine, "x86_64")
-RIE = next((ROOT / ".venv" / "lib").glob(f"python3*/site-packages/samcli/local/rapid/aws-lambda-rie-{RIE_ARCH}"), None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float, alive=lambda: True) -> bool:
-    """True once something listens on 127.0.0.1:port; False on timeout or once `alive()` is false."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-class Processes:
-    """The processes a run starts, each in its own session; leaving the
-    `with` block stops every one of them, however it is left."""
-
-    def __init__(self):
-        self.running: list[subprocess.Popen] = []
-
-    def __enter__(self) -> "Processes":
-        return self
-
-    def __exit__(self, *_) -> None:
-        for proc in reversed(self.running):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.running:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-    def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
-        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
-        self.running.append(proc)
-        return proc
-
-    def start(self, name: str, args: list[str], port: int, logs: Path) -> None:
-        """Starts a server and waits until it listens on `port`."""
-        log = logs / f"{name}.log"
-        proc = self.spawn(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if not wait_for_port(port, 60, alive=lambda: proc.poll() is None):
-            state = f"exited with {proc.returncode}" if proc.poll() is not None else "did not listen within 60s"
-            sys.exit(f"{name} {state} on 127.0.0.1:{port}; its log:\n{log.read_text()[-3000:]}")
-
-    def all_alive(self) -> bool:
-        return all(proc.poll() is None for proc in self.running)
-
-
-@dataclass
-class Services:
-    """The environment that reaches the stand-ins, and the secret's value."""
-    env: dict[str, str]
-    secret: dict[str, str]
-
-
-def start_services(procs: Processes, persistent: bool, run_dir: Path | None = None) -> Services:
-    """Starts every stand-in and returns the environment that reaches them;
-    their logs go to `run_dir` (by default .local/dev, or .local/test-<pid>)."""
-    run_dir = run_dir or LOCAL / ("dev" if persistent else f"test-{os.getpid()}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    mongo_port, moto_port = free_port(), free_port()
-
-    data = LOCAL / "mongo" if persistent else "memory"
-    if persistent:
-        (LOCAL / "mongo").mkdir(parents=True, exist_ok=True)
-    procs.start("nx-27017", [str(BIN / "python"), str(ROOT / "tools" / "nx27017_launcher.py"), "--host", "127.0.0.1",
-                             "-p", str(mongo_port), "--data-dir", str(data),
-                             "--log-file", str(run_dir / "nx-27017.server.log"),
-                             "--pid-file", str(run_dir / "nx-27017.pid")], mongo_port, run_dir)
-    procs.start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port, run_dir)
-    stripe_base, stripe_key, publishable_key = start_stripe(procs, run_dir)
-
-    env = {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{moto_port}",
-        "AWS_REGION": "us-east-1",
-        **require_signatures(f"http://127.0.0.1:{moto_port}"),
-        "APP_SECRET_ID": SECRET_ID,
-        "MONGODB_DATABASE": "payments",
-        "STRIPE_API_BASE": stripe_base,
-        "LAMBDA_RIE": str(RIE) if RIE else "",
-    }
-    secret = {
-        "mongodbUri": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
-        "jwtSecret": secrets.token_urlsafe(48),
-        "stripeSecretKey": stripe_key,
-        "stripeWebhookSecret": "whsec_" + secrets.token_hex(16),
-        "stripePublishableKey": publishable_key,
-    }
-    create_secret(env, secret)
-    return Services(env, secret)
-
-
-def start_stripe(procs: Processes, run_dir: Path) -> tuple[str, str, str]:
-    """The Stripe the run talks to: the account's test mode when
-    STRIPE_TEST_SECRET_KEY (sk_test_...) is set, else localstripe on a free
-    port. The functions and tests reach either through the same
-    STRIPE_API_BASE and secret key. Returns (API base, secret key,
-    publishable key)."""
-    key = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
-    if key:
-        if not key.startswith("sk_test_"):
-            sys.exit("STRIPE_TEST_SECRET_KEY must be a test-mode secret key (sk_test_...)")
-        print("Stripe: the account's test mode (STRIPE_TEST_SECRET_KEY); tests of the emulator's hooks will say so")
-        return "https://api.stripe.com/", key, os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unset")
-    port = free_port()
-    procs.start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"),
-                                "--port", str(port)], port, run_dir)
-    # localstripe accepts any key; these only have Stripe's shape.
-    return f"http://127.0.0.1:{port}/", "sk_test_local", "pk_test_local"
-
-
-def require_signatures(moto_url: str) -> dict[str, str]:
-    """Makes moto check what AWS checks: out of the box it answers any
-    request, signed or not, with any key; AWS refuses an unknown access key
-    (403 UnrecognizedClientException), a signature that does not match
-    (SignatureDoesNotMatch) and an action the key's policy does not allow.
-    This creates an IAM user allowed Secrets Manager, then switches on
-    moto's own authentication, which recomputes each signature with
-    botocore's SigV4. Returns the user's credentials."""
-    import boto3  # installed with moto
-    import urllib.request
-
-    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1",
-                       aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-    iam.create_user(UserName="payments-local")
-    iam.put_user_policy(UserName="payments-local", PolicyName="secrets", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}],
-    }))
-    key = iam.create_access_key(UserName="payments-local")["AccessKey"]
-    # From now on every request is authenticated: no unauthenticated actions left.
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset-auth", data=b"0", method="POST",
-                                                  headers={"content-type": "text/plain"})).read()
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-
-
-def create_secret(env: dict[str, str], value: dict[str, str]) -> None:
-    import boto3  # installed with moto
-
-    client = boto3.client(
-        "secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL_SECRETS_MANAGER"], region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-    client.create_secret(Name=env["APP_SECRET_ID"], SecretString=json.dumps(value))
-
-
-def cargo(args: list[str], env: dict[str, str]) -> int:
-    print(f"$ cargo {' '.join(args)}", flush=True)
-    return subprocess.call(["cargo", *args], cwd=ROOT, env={**os.environ, **env})
+import contract
+import gateway
+import readme_session
+import services
+from services import BIN, LOCAL, ROOT, Processes, cargo, make_admin
 
 
 def sam(args: list[str]) -> int:
@@ -219,13 +53,13 @@ def run_tests(procs: Processes, env: dict[str, str]) -> int:
         code, passed, failed = cargo_test(env)
     readme_line = "README session: not run (the tests above failed)"
     if code == 0:
-        code, readme_line = readme_session.run(procs, env, gateway, free_port, make_admin)
+        code, readme_line = readme_session.run(procs, env)
     chaos_line = "chaos: not run (the tests above failed)"
     if code == 0:
         code, chaos_line = bounded_chaos()
     contract_line = "contract: not run (the tests above failed)"
     if code == 0:
-        code, contract_line = contract.run(procs, env, gateway, free_port, make_admin)
+        code, contract_line = contract.run(procs, env)
     if code == 0 and os.environ.get("SKIP_SAM_BUILD") != "1":
         code = sam_build()
     # The closing lines for the whole run, whatever printed last.
@@ -295,35 +129,12 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
-def make_admin(env: dict[str, str], email: str, password: str) -> None:
-    """Indexes, then `email` as an admin with `password` (payments-admin)."""
-    admin = ["run", "--quiet", "-p", "payments-admin", "--"]
-    if cargo([*admin, "migrate"], env) != 0:
-        sys.exit("migrate failed")
-    if cargo([*admin, "seed-admin", email], {**env, "ADMIN_PASSWORD": password}) != 0:
-        sys.exit("seeding the admin failed")
-
-
-def gateway(procs: Processes, env: dict[str, str], port: int, log=None, bin_dir: Path = ROOT / "target" / "debug",
-            **options):
-    """The whole API on 127.0.0.1:port: tools/gateway.py, an API Gateway that
-    invokes the real binaries in `bin_dir` under the Lambda Runtime Interface
-    Emulator; their output goes to `log` if given. `options` are gateway.serve's
-    (`timeout`, `concurrency`)."""
-    import gateway as local_gateway
-
-    if not RIE:
-        sys.exit("the Lambda Runtime Interface Emulator is missing from .venv (aws-sam-cli); run `make` again")
-    return local_gateway.serve(procs, env, port, bin_dir, ROOT / "Cargo.toml", str(RIE),
-                               free_port, wait_for_port, log, **options)
-
-
 def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:
     """The whole API at API_PORT, until Ctrl-C."""
     if cargo(["build", "--workspace", "--bins"], env) != 0:
         return 1
     port = int(os.environ.get("API_PORT", "9000"))
-    threading.Thread(target=gateway(procs, env, port).serve_forever, daemon=True).start()
+    threading.Thread(target=gateway.serve(procs, env, port).serve_forever, daemon=True).start()
     print(f"\nThe API is at http://127.0.0.1:{port} (the contract: /openapi.json).")
     print(f"Admin: {email} / {password}")
     print("Ctrl-C stops everything.\n", flush=True)
@@ -339,7 +150,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         with Processes() as procs:
-            env = start_services(procs, persistent=mode == "serve").env
+            env = services.start_services(procs, persistent=mode == "serve").env
             if mode == "test":
                 return run_tests(procs, env)
             if mode == "serve":

@@ -1,4 +1,4 @@
-//! The routes as the template and the local router declare them.
+//! The routes, as template.yaml (their one list) declares them.
 
 use std::{collections::BTreeSet, path::PathBuf};
 
@@ -30,20 +30,6 @@ pub fn template_routes() -> BTreeSet<(String, String)> {
         } else if let Some(path) = line.strip_prefix("Path: ") {
             let function = binary.take().expect("every route belongs to a function with a Binary");
             routes.insert((function, route_key(&method.take().expect("a Method before the Path"), path)));
-        }
-    }
-    routes
-}
-
-/// The same, from the router table in Cargo.toml.
-pub fn router_routes() -> BTreeSet<(String, String)> {
-    let cargo: toml::Table = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
-    let router = cargo["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router table");
-    let mut routes = BTreeSet::new();
-    for (path, entries) in router {
-        for entry in entries.as_array().expect("a list of routes") {
-            let (method, function) = (entry["method"].as_str().unwrap(), entry["function"].as_str().unwrap());
-            routes.insert((function.to_owned(), route_key(method, path)));
         }
     }
     routes

@@ -5,13 +5,27 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 TOOLS := $(VENV)/.installed
 
-.PHONY: serve test services bench chaos
+.PHONY: serve test services bench chaos lint build contract package
 
 serve: $(TOOLS)
 	$(VENV)/bin/python tools/stack.py serve
 
+# CI's steps, in order (stopping at the first that fails): lint, build,
+# the tests, contract, package. Each also runs alone: `make lint` etc.
 test: $(TOOLS)
 	$(VENV)/bin/python tools/stack.py test
+
+lint: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py lint
+
+build: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py build
+
+contract: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py contract
+
+package: $(TOOLS)
+	$(VENV)/bin/python tools/stack.py package
 
 # The stand-ins alone, for running `cargo test` by hand.
 services: $(TOOLS)

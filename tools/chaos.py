@@ -1218,7 +1218,7 @@ def run(seed: int, operations: int, profile: str = "release") -> bool:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    services.stop_on_signals()
     operations = int(os.environ.get("CHAOS_OPERATIONS", "500"))
     profile = os.environ.get("CHAOS_PROFILE", "release")
     if os.environ.get("CHAOS_SEEDS"):
@@ -1227,7 +1227,10 @@ def main() -> int:
         seeds = [int(os.environ["CHAOS_SEED"])]
     else:
         seeds = [random.SystemRandom().randrange(1, 10**9)]
-    broken = [seed for seed in seeds if not run(seed, operations, profile)]
+    try:
+        broken = [seed for seed in seeds if not run(seed, operations, profile)]
+    except services.Stopped as stopped:
+        return stopped.code
     if len(seeds) > 1:
         print(f"chaos: {len(seeds)} seeds, {len(seeds) - len(broken)} held every invariant"
               + (f"; broken: {', '.join(map(str, broken))}" if broken else ""), flush=True)

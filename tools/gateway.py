@@ -120,26 +120,13 @@ class Function:
             event, self.dead = self.current, True
             if noted is not None:
                 noted(event)
-            for pid in [*_children(self.proc.pid), self.proc.pid]:
+            for pid in [*services.descendants([self.proc.pid]), self.proc.pid]:
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
         self.proc.wait()
         return event
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid`."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def event_for(method: str, target: str, headers, body: bytes, route_key: str, params: dict) -> dict:
@@ -308,6 +295,9 @@ if __name__ == "__main__":
         print("\n".join([*(f"{function}\t{key}" for _, _, key, function in table), f"{fallback}\t{DEFAULT_ROUTE}"]))
         sys.exit(0)
     port = args.port
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with services.Processes() as procs:
-        serve(procs, dict(os.environ), port).serve_forever()
+    services.stop_on_signals()
+    try:
+        with services.Processes() as procs:
+            serve(procs, dict(os.environ), port).serve_forever()
+    except services.Stopped:
+        sys.exit(0)

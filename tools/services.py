@@ -15,13 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-LOCAL = ROOT / ".local"
+# Where runs keep their data and logs; a test of the stack itself moves it.
+LOCAL = Path(os.environ.get("PAYMENTS_LOCAL_DIR", ROOT / ".local"))
 SECRET_ID = "payments-api/local"
 # The Runtime Interface Emulator for this machine's architecture (the wheel ships both).
 RIE_ARCH = {"aarch64": "arm64", "arm64": "arm64"}.get(os.uname().machine, "x86_64")
@@ -46,29 +48,115 @@ def wait_for_port(port: int, timeout: float, alive=lambda: True) -> bool:
     return False
 
 
+# Every signal that ends a run and can be caught (SIGKILL and SIGSTOP cannot:
+# what a killed run leaves is stopped by the next one, see Processes).
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2,
+                signal.SIGALRM)
+# How long the processes get to stop on SIGTERM before SIGKILL.
+GRACE = 5.0
+PIDS = LOCAL / "pids"
+
+
+class Stopped(BaseException):
+    """A stop signal arrived: leave the run, stopping what it started."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.code = 128 + signum
+
+
+def stop_on_signals() -> None:
+    """Turns every catchable stop signal into `Stopped` in the main thread,
+    so that `with Processes()` blocks are left through their cleanup."""
+    def stop(signum, _frame):
+        raise Stopped(signum)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, parent pid, process group) of a process, or None if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1]), int(fields[3])
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """Every process below `pids` (children, their children, ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        stat = _stat(int(entry.name))
+        if stat is not None:
+            children.setdefault(stat[1], []).append(int(entry.name))
+    found, todo = [], list(pids)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal(pids: list[int], signum: int) -> None:
+    """Signals each process and its process group, ignoring the gone."""
+    for pid in pids:
+        for send in (os.killpg, os.kill):
+            try:
+                send(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def stop_all(pids: list[int], grace: float = GRACE) -> None:
+    """SIGTERM to every process and everything below it (a function's
+    binary runs in a process group of its own under the emulator), then
+    SIGKILL to whatever still runs after `grace` seconds."""
+    everything = [*pids, *descendants(pids)]
+    _signal(everything, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(pid) for pid in everything):
+        time.sleep(0.05)
+    _signal([*everything, *descendants(everything)], signal.SIGKILL)
+
+
 class Processes:
     """The processes a run starts, each in its own session; leaving the
-    `with` block stops every one of them, however it is left."""
+    `with` block stops every one of them and everything they started,
+    however it is left: a second signal during the cleanup is ignored rather
+    than cutting it short. A run killed outright (SIGKILL) cannot clean up:
+    its process ids stay in .local/pids/<pid>, and the next run stops them."""
 
     def __init__(self):
         self.running: list[subprocess.Popen] = []
+        PIDS.mkdir(parents=True, exist_ok=True)
+        self.record = PIDS / str(os.getpid())
+        stop_leftovers()
 
     def __enter__(self) -> "Processes":
         return self
 
     def __exit__(self, *_) -> None:
-        for proc in reversed(self.running):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.running:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        main = threading.current_thread() is threading.main_thread()
+        ignored = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS} if main else {}
+        try:
+            stop_all([proc.pid for proc in self.running])
+            for proc in self.running:
+                proc.poll()  # reap
+            self.record.unlink(missing_ok=True)
+        finally:
+            for signum, handler in ignored.items():
+                signal.signal(signum, handler)
 
     def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
         proc = subprocess.Popen(args, start_new_session=True, **kwargs)
         self.running.append(proc)
+        self.record.write_text("\n".join(str(p.pid) for p in self.running if p.poll() is None))
         return proc
 
     def start(self, name: str, args: list[str], port: int, logs: Path) -> None:
@@ -81,6 +169,24 @@ class Processes:
 
     def all_alive(self) -> bool:
         return all(proc.poll() is None for proc in self.running)
+
+
+def stop_leftovers() -> None:
+    """Stops what runs killed outright left behind: the processes in
+    .local/pids/<pid> of a run that no longer runs, if they are still ours
+    (their command line names this checkout)."""
+    for record in PIDS.glob("[0-9]*"):
+        if _alive(int(record.name)):
+            continue
+        ours = []
+        for pid in (int(line) for line in record.read_text().split() if line.isdigit()):
+            try:
+                if str(ROOT).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    ours.append(pid)
+            except OSError:
+                pass
+        stop_all(ours, grace=1.0)
+        record.unlink(missing_ok=True)
 
 
 @dataclass

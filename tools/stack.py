@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The entry point of `make test`, `make services` and `make serve`.
 
-    stack.py test      start the stand-ins in memory, build, run every test,
-                       the README's session, the bounded chaos run and the
-                       contract's fuzzing, stop them
+    stack.py test      CI: lint, build, start the stand-ins in memory, run
+                       every test, the README's session, the bounded chaos
+                       run and the contract's fuzzing, then package
+    stack.py lint|build|contract|package   one of those steps
     stack.py services  start the stand-ins and print the environment for `cargo test`
     stack.py serve     start them with persistent data and serve the API
 
@@ -37,17 +38,32 @@ def sam(args: list[str]) -> int:
     return subprocess.call([str(BIN / "sam"), *args], cwd=ROOT, env=env)
 
 
+def lint() -> int:
+    """The template as SAM and cfn-lint read it, and the code as rustfmt writes it."""
+    return sam(["validate", "--lint"]) or cargo(["fmt", "--all", "--check"], {})
+
+
+def build(env: dict[str, str]) -> int:
+    """The debug binaries the emulator tests, the README session and the chaos run drive."""
+    return cargo(["build", "--workspace", "--bins"], env)
+
+
+def python_tests() -> int:
+    """The stand-ins' own rules, each on a stand-in of its own, and stopping
+    `make serve` under every signal."""
+    for script in ["test_localstripe_rules.py", "test_nx27017_rules.py", "test_stack_stop.py"]:
+        print(f"$ tools/{script}", flush=True)
+        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / script)], cwd=ROOT, stdin=subprocess.DEVNULL)
+        if code != 0:
+            return code
+    return 0
+
+
 def run_tests(procs: Processes, env: dict[str, str]) -> int:
-    code = sam(["validate", "--lint"])
-    # The Stripe emulator's own rules, on an emulator of their own.
-    if code == 0:
-        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "test_localstripe_rules.py")], cwd=ROOT)
-    # The MongoDB stand-in's patches, on a stand-in of their own.
-    if code == 0:
-        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "test_nx27017_rules.py")], cwd=ROOT)
-    # The emulator tests drive the real binaries, so build them first.
-    if code == 0:
-        code = cargo(["build", "--workspace", "--bins"], env)
+    """CI's steps in order, stopping at the first that fails: lint, build,
+    test (the stand-ins' rules, cargo test, the README's session, the bounded
+    chaos run), contract, package. `make lint|build|contract|package` run one."""
+    code = lint() or build(env) or python_tests()
     passed = failed = 0
     if code == 0:
         code, passed, failed = cargo_test(env)
@@ -129,10 +145,12 @@ def seed_admin(env: dict[str, str]) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
-def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> int:
-    """The whole API at API_PORT, until Ctrl-C."""
+def serve(procs: Processes, env: dict[str, str]) -> int:
+    """The whole API at API_PORT, until Ctrl-C. The build comes first, with
+    cargo's progress on screen: the first one takes minutes."""
     if cargo(["build", "--workspace", "--bins"], env) != 0:
         return 1
+    email, password = seed_admin(env)
     port = int(os.environ.get("API_PORT", "9000"))
     threading.Thread(target=gateway.serve(procs, env, port).serve_forever, daemon=True).start()
     print(f"\nThe API is at http://127.0.0.1:{port} (the contract: /openapi.json).")
@@ -145,16 +163,25 @@ def serve(procs: Processes, env: dict[str, str], email: str, password: str) -> i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["test", "services", "serve"])
+    parser.add_argument("mode", choices=["test", "services", "serve", "lint", "build", "contract", "package"])
     mode = parser.parse_args().mode
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    services.stop_on_signals()
+    if mode == "lint":
+        return lint()
+    if mode == "build":
+        return build({})
+    if mode == "package":
+        return sam_build()
     try:
         with Processes() as procs:
             env = services.start_services(procs, persistent=mode == "serve").env
             if mode == "test":
                 return run_tests(procs, env)
+            if mode == "contract":
+                code = build(env) or contract.run(procs, env)[0]
+                return code
             if mode == "serve":
-                return serve(procs, env, *seed_admin(env))
+                return serve(procs, env)
             print("\nLocal services are up. In another shell:\n")
             for key, value in env.items():
                 print(f"export {key}={value}")
@@ -162,8 +189,9 @@ def main() -> int:
             while procs.all_alive():
                 time.sleep(1)
             return 1
-    except KeyboardInterrupt:
-        return 0
+    except services.Stopped as stopped:
+        # Ctrl-C is how a user stops `make serve` and `make services`.
+        return 0 if stopped.code == 128 + signal.SIGINT else stopped.code
 
 
 if __name__ == "__main__":

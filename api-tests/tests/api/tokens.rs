@@ -64,7 +64,8 @@ async fn assert_all_401(app: &TestApp, authorization: Option<&str>, id: &str, wh
 }
 
 /// The routes anyone may call; every other one needs a token.
-const PUBLIC: [&str; 6] = ["user-register", "user-login", "config-get", "openapi-get", "payment-webhook", "route-fallback"];
+const PUBLIC: [&str; 6] =
+    ["user-register", "user-login", "config-get", "openapi-get", "payment-webhook", "route-fallback"];
 
 #[tokio::test]
 async fn the_endpoints_checked_here_are_every_route_of_the_template_but_the_public_ones() {

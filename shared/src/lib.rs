@@ -3,7 +3,7 @@
 //! Layers, each depending only on those below it:
 //!
 //! - `http` (with the `lambda` bridge): the edge, the only place that knows
-//!   requests, our JSON names and status codes;
+//!   parse, our JSON names and status codes;
 //! - `users`, `payments`, `auth`: the application, taking narrow dependencies;
 //! - `store` (MongoDB) and `stripe` (the gateway), each with its own error;
 //! - `domain`: values valid by construction and the payment state machine;

@@ -2,7 +2,7 @@
 //! publishable key). Never anything secret.
 
 use shared::{
-    http::{ok, views::FrontEndConfig, ApiError, Body, Request, Response},
+    http::{ok, responses::FrontEndConfig, ApiError, Body, Request, Response},
     PublicConfig,
 };
 

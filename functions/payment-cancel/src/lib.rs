@@ -3,7 +3,7 @@
 
 use shared::{
     domain::PaymentIntentId,
-    http::{authenticate, created, path_param_as, views::PaymentDto, ApiError, Body, Request, Response},
+    http::{authenticate, created, path_param_as, responses::PaymentDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 

@@ -2,12 +2,12 @@
 //! a 402; a card that needs authentication answers `requires_action`.
 
 use shared::{
-    http::{authenticate, created, dto, views::PaymentDto, ApiError, Body, Request, Response},
+    http::{authenticate, created, parse, responses::PaymentDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
-    let confirmation = dto::confirmation(&req)?;
+    let confirmation = parse::confirmation(&req)?;
     created(&PaymentDto::from(payments::confirm(state.ledger(), &caller.user, confirmation).await?))
 }

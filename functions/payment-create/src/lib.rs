@@ -2,12 +2,12 @@
 //! key: the same user and cuid always get the same PaymentIntent back.
 
 use shared::{
-    http::{authenticate, created, dto, views::PaymentCreatedDto, ApiError, Body, Request, Response},
+    http::{authenticate, created, parse, responses::PaymentCreatedDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
-    let cuid = dto::new_payment(&req)?;
+    let cuid = parse::new_payment(&req)?;
     created(&PaymentCreatedDto::from(payments::create(state.ledger(), &caller.user, cuid).await?))
 }

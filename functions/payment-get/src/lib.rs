@@ -2,7 +2,7 @@
 
 use shared::{
     domain::PaymentIntentId,
-    http::{authenticate, ok, path_param_as, views::PaymentDto, ApiError, Body, Request, Response},
+    http::{authenticate, ok, path_param_as, responses::PaymentDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 

@@ -3,12 +3,12 @@
 //! the value to pass as `?cursor=` for the next page.
 
 use shared::{
-    http::{authenticate, dto, views, ApiError, Body, Request, Response},
+    http::{authenticate, parse, responses, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
-    let (limit, cursor) = dto::page(&req)?;
-    views::payment_page(payments::list(&state.payments, caller.id(), limit, cursor).await?)
+    let (limit, cursor) = parse::page(&req)?;
+    responses::payment_page(payments::list(&state.payments, caller.id(), limit, cursor).await?)
 }

@@ -3,13 +3,13 @@
 
 use shared::{
     domain::PaymentIntentId,
-    http::{authenticate, created, dto, path_param_as, views::RefundDto, ApiError, Body, Request, Response},
+    http::{authenticate, created, parse, path_param_as, responses::RefundDto, ApiError, Body, Request, Response},
     payments, PaymentsState,
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     authenticate(&state.app, &req).await?.require_admin()?;
     let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
-    let (cuid, amount) = dto::refund_request(&req)?;
+    let (cuid, amount) = parse::refund_request(&req)?;
     created(&RefundDto::from(payments::refund(state.ledger(), &intent, cuid, amount).await?))
 }

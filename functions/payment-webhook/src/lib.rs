@@ -3,7 +3,7 @@
 //! matching payment forward only; anything else is acknowledged and ignored.
 
 use shared::{
-    http::{ok, stripe_notification, views::WebhookAck, ApiError, Body, Notification, Request, Response},
+    http::{ok, responses::WebhookAck, stripe_notification, ApiError, Body, Notification, Request, Response},
     payments, PaymentsState,
 };
 

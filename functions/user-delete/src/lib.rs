@@ -3,7 +3,7 @@
 
 use shared::{
     domain::UserId,
-    http::{authenticate, ok, path_param_as, views::UserDto, ApiError, Body, Request, Response},
+    http::{authenticate, ok, path_param_as, responses::UserDto, ApiError, Body, Request, Response},
     users, PaymentsState,
 };
 

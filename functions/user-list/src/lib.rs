@@ -3,12 +3,12 @@
 //! header holds the value to pass as `?cursor=` for the next page.
 
 use shared::{
-    http::{authenticate, dto, views, ApiError, Body, Request, Response},
+    http::{authenticate, parse, responses, ApiError, Body, Request, Response},
     users, AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     authenticate(state, &req).await?.require_admin()?;
-    let (limit, cursor) = dto::page(&req)?;
-    views::user_page(users::list(&state.users, limit, cursor).await?)
+    let (limit, cursor) = parse::page(&req)?;
+    responses::user_page(users::list(&state.users, limit, cursor).await?)
 }

@@ -2,12 +2,12 @@
 
 use shared::{
     auth,
-    http::{client_address, created, dto, views::AuthGrant, ApiError, Body, Request, Response},
+    http::{client_address, created, parse, responses::AuthGrant, ApiError, Body, Request, Response},
     AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let (email, password) = dto::credentials(&req)?;
+    let (email, password) = parse::credentials(&req)?;
     let access_token = auth::login(state.gate(), &email, &password, &client_address(&req)).await?;
     created(&AuthGrant { access_token })
 }

@@ -3,13 +3,13 @@
 
 use shared::{
     auth,
-    http::{authenticate, created, dto, views::AuthGrant, ApiError, Body, Request, Response},
+    http::{authenticate, created, parse, responses::AuthGrant, ApiError, Body, Request, Response},
     AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
-    let (current, new) = dto::password_change(&req)?;
+    let (current, new) = parse::password_change(&req)?;
     let access_token = auth::change_password(state.gate(), &caller, &current, &new).await?;
     created(&AuthGrant { access_token })
 }

@@ -1,12 +1,12 @@
 //! POST /user/register — anyone may open an account; answers an access token.
 
 use shared::{
-    http::{created, dto, views::AuthGrant, ApiError, Body, Request, Response},
+    http::{created, parse, responses::AuthGrant, ApiError, Body, Request, Response},
     users, AppState,
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let new_user = dto::new_user(&req)?;
+    let new_user = parse::new_user(&req)?;
     let access_token = users::register(&state.users, &state.tokens, new_user).await?;
     created(&AuthGrant { access_token })
 }

@@ -3,7 +3,7 @@
 
 use shared::{
     domain::UserId,
-    http::{authenticate, dto, ok, path_param_as, views::UserDto, ApiError, Body, Request, Response},
+    http::{authenticate, ok, parse, path_param_as, responses::UserDto, ApiError, Body, Request, Response},
     users, PaymentsState,
 };
 
@@ -11,6 +11,6 @@ pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Respo
     let caller = authenticate(&state.app, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     caller.require_self_or_admin(id)?;
-    let patch = dto::user_patch(&req)?;
+    let patch = parse::user_patch(&req)?;
     ok(&UserDto::from(users::update(&state.app.users, &state.stripe, &caller, id, patch).await?))
 }

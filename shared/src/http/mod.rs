@@ -1,17 +1,17 @@
-//! The HTTP edge, and the only module that knows requests, our JSON field
+//! The HTTP edge, and the only module that knows parse, our JSON field
 //! names and our status codes: request parsing, authentication from a
 //! request, response bodies, and what every layer's error answers.
 
 mod authenticate;
 mod body;
-pub mod dto;
 mod error;
 pub(crate) mod event;
 mod from_layers;
 pub mod openapi;
+pub mod parse;
 mod request;
 mod respond;
-pub mod views;
+pub mod responses;
 mod webhook;
 
 pub use authenticate::authenticate;

@@ -3,19 +3,21 @@
 //! Layers, each depending only on those below it:
 //!
 //! - `http` (with the `lambda` bridge): the edge, the only place that knows
-//!   parse, our JSON names and status codes;
+//!   requests, our JSON names and status codes;
 //! - `users`, `payments`, `auth`: the application, taking narrow dependencies;
 //! - `store` (MongoDB) and `stripe` (the gateway), each with its own error;
 //! - `domain`: values valid by construction and the payment state machine;
-//! - `config`, `secrets`, `state`, `telemetry`: read once per cold start;
-//!   `https`: the outbound HTTPS client Stripe and Secrets Manager share.
+//! - `config`, `secrets`, `state`, `telemetry`: read once per cold start.
+//!
+//! Outbound HTTPS: async-stripe's client for Stripe, the AWS SDK's for
+//! Secrets Manager (both rustls on ring); db-migrate has its own for
+//! CloudFormation's response URL.
 
 pub mod auth;
 pub mod config;
 pub mod domain;
 mod hex;
 pub mod http;
-pub mod https;
 pub mod lambda;
 pub mod payments;
 pub mod secrets;

@@ -10,7 +10,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("telemetry", 0),
     ("hex", 0),
     ("config", 1),
-    ("https", 1),
     ("secrets", 2),
     ("store", 2),
     ("stripe", 2),

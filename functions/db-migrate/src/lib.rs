@@ -4,6 +4,7 @@
 //! URL. A failure fails the deploy, which rolls back. Deleting the stack
 //! leaves the data alone.
 
+mod https;
 mod response;
 
 use lambda_runtime::{Error, LambdaEvent};

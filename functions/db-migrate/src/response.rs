@@ -28,7 +28,7 @@ pub fn body(request: &Request, outcome: Result<Value, String>) -> Value {
 /// PUTs the response to the pre-signed URL, with no content type (the URL
 /// is signed without one).
 pub async fn put(url: &str, body: &Value) -> Result<(), Error> {
-    let client = shared::https::client()?;
+    let client = super::https::client()?;
     let request = http::Request::put(url)
         .header(http::header::CONTENT_TYPE, "")
         .body(Full::new(Bytes::from(body.to_string())))?;

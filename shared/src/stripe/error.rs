@@ -17,7 +17,7 @@ pub enum GatewayError {
     /// An object the request names does not exist at Stripe.
     #[error("Stripe has no such object ({param:?}): {message}")]
     NotFound { param: Option<String>, message: String },
-    /// Too many parse, or a lock held too long: retry later.
+    /// Too many requests, or a lock held too long: retry later.
     #[error("Stripe asks to slow down: {message}")]
     RateLimited { message: String },
     /// Another request with the same idempotency key is still in flight.

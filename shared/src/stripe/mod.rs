@@ -1,13 +1,13 @@
 //! The Stripe gateway: every call the API makes to Stripe, through
 //! async-stripe (generated from Stripe's OpenAPI at the version it pins,
-//! 2026-09-30.endive), in our domain types, with every answer classified.
-//! Webhook signatures are checked with ring at the edge: async-stripe has no
-//! verify-only API, and its event parser would link every event type.
+//! 2026-09-30.endive), in our domain types, with every answer classified;
+//! and Stripe's webhook signature scheme (`webhook::verify`).
 
 mod error;
 mod lists;
 mod read;
 mod refunds;
+pub mod webhook;
 
 use std::{collections::HashMap, future::Future, time::Duration};
 

@@ -1,6 +1,9 @@
-//! The routes, as template.yaml (their one list) declares them.
+//! The routes, as template.yaml (their one list) declares them, read with
+//! the parser the catch-all uses (`shared::http::routes`).
 
 use std::{collections::BTreeSet, path::PathBuf};
+
+use shared::http::routes::{template_routes as parse, DEFAULT_ROUTE};
 
 /// The workspace's root.
 pub fn root() -> PathBuf {
@@ -10,27 +13,28 @@ pub fn root() -> PathBuf {
 /// API Gateway's name for a route: "METHOD /path", and the catch-all is
 /// plain "$default" whatever its method.
 fn route_key(method: &str, path: &str) -> String {
-    if path == "$default" {
+    if path == DEFAULT_ROUTE {
         path.to_owned()
     } else {
         format!("{method} {path}")
     }
 }
 
-/// (function, route key) for every function in template.yaml.
+/// (function, route key) for every route in template.yaml, the
+/// catch-all's included.
 pub fn template_routes() -> BTreeSet<(String, String)> {
     let template = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
-    let mut routes = BTreeSet::new();
-    let (mut binary, mut method) = (None, None);
-    for line in template.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("Binary: ") {
-            binary = Some(name.to_owned());
-        } else if let Some(m) = line.strip_prefix("Method: ") {
-            method = Some(m.to_owned());
-        } else if let Some(path) = line.strip_prefix("Path: ") {
-            let function = binary.take().expect("every route belongs to a function with a Binary");
-            routes.insert((function, route_key(&method.take().expect("a Method before the Path"), path)));
-        }
-    }
-    routes
+    parse(&template).into_iter().map(|route| (route.function.clone(), route_key(&route.method, &route.path))).collect()
+}
+
+/// The catch-all's function: the one with the `$default` route.
+pub fn catch_all() -> String {
+    template_routes().into_iter().find(|(_, route)| route == DEFAULT_ROUTE).expect("a $default route").0
+}
+
+/// (function, route key) for every route a function of the API serves: the
+/// template's, less the catch-all's.
+pub fn api_routes() -> BTreeSet<(String, String)> {
+    let catch_all = catch_all();
+    template_routes().into_iter().filter(|(function, _)| *function != catch_all).collect()
 }

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::{
     config::ConfigError,
-    http::{event, openapi, ApiError},
+    http::{event, ApiError},
     telemetry,
 };
 
@@ -110,10 +110,7 @@ where
         let started = Instant::now();
         let budget = budget(req.lambda_context_ref());
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-        let result = match openapi::shadowed(&req) {
-            Some(refusal) => Err(refusal),
-            None => within(budget, handler(state, req)).await,
-        };
+        let result = within(budget, handler(state, req)).await;
         let response = result.unwrap_or_else(|err| {
             log_failure(&err);
             err.into_response()

@@ -75,3 +75,14 @@ fn an_unknown_route_is_api_gateways_404_and_preflights_get_cors_answers() {
     assert_eq!(config.status(), 200);
     assert_eq!(config.header("access-control-expose-headers"), Some("x-next-cursor,retry-after"));
 }
+
+#[test]
+fn a_literal_path_a_parameter_route_would_take_is_405_not_a_bad_id() {
+    let gateway = gateway();
+    for (method, path) in [("GET", "/user/login"), ("DELETE", "/user/register"), ("GET", "/payment/confirm")] {
+        let url = format!("http://127.0.0.1:{}{path}", gateway.1);
+        let response = answer(ureq::request(method, &url).set("authorization", "Bearer not-a-token").call());
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.header("allow"), Some("POST"), "{method} {path}");
+    }
+}

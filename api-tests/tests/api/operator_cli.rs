@@ -185,3 +185,20 @@ fn reconcile_settles_a_refund_whose_answer_was_lost() {
     let kept = rt.block_on(app.payments.refunds.by_cuid(&intent, &refund_cuid)).unwrap().unwrap();
     assert_eq!(kept.refund.map(|refund| refund.id), Some(made.id));
 }
+
+#[test]
+fn reconcile_leaves_the_refunds_of_another_deployments_payments_alone() {
+    let rt = api_tests::runtime();
+    // Two deployments (say dev and prod) on one Stripe account.
+    let (here, there) = (rt.block_on(TestApp::spawn()), rt.block_on(TestApp::spawn()));
+    let (user, admin) = (rt.block_on(there.signed_up()), rt.block_on(there.admin()));
+    let raw_cuid = cuid();
+    let id = rt.block_on(there.create_payment(&user.token, &raw_cuid)).body["id"].as_str().unwrap().to_owned();
+    rt.block_on(there.confirm_payment(&user.token, &raw_cuid, &id, "pm_card_visa")).assert_status(201);
+    rt.block_on(there.refund_payment(&admin.token, &id, json!({ "cuid": cuid(), "amount": 300 }))).assert_status(201);
+
+    let report = reconcile(&here);
+    assert!(!report.contains(&id), "{report}");
+    let refunds = here.state.db.collection::<Document>("refunds");
+    assert_eq!(rt.block_on(async { refunds.count_documents(doc! {}).await }).unwrap(), 0);
+}

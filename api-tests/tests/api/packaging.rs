@@ -1,14 +1,14 @@
-//! template.yaml is the one list of routes (seventeen and the catch-all);
+//! template.yaml is the one list of routes (seventeen, and the catch-all's);
 //! `events/`, `functions/` and the local gateway follow it.
 
 use std::collections::BTreeSet;
 
-use api_tests::routes::{root, template_routes};
+use api_tests::routes::{api_routes, catch_all, root, template_routes};
 
 #[test]
 fn the_local_gateway_serves_exactly_the_templates_routes() {
     let template = template_routes();
-    assert_eq!(template.len(), 18, "{template:?}");
+    assert_eq!(api_routes().len(), 17, "{template:?}");
     let listed = std::process::Command::new(root().join(".venv/bin/python"))
         .arg(root().join("tools/gateway.py"))
         .arg("--routes")
@@ -22,9 +22,46 @@ fn the_local_gateway_serves_exactly_the_templates_routes() {
     assert_eq!(served, template);
 }
 
+/// The paths and the methods each serves.
+fn served() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut served = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for (_, route) in api_routes() {
+        let (method, path) = route.split_once(' ').unwrap();
+        served.entry(path.to_owned()).or_default().insert(method.to_owned());
+    }
+    served
+}
+
+/// Whether API Gateway would match `path` to the parameter route `template`.
+fn takes(template: &str, path: &str) -> bool {
+    let (template, path): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    template.len() == path.len() && template.iter().zip(&path).all(|(t, p)| t == p || t.starts_with('{'))
+}
+
+#[test]
+fn a_literal_path_goes_to_the_catch_all_for_the_methods_of_its_parameter_sibling() {
+    let served = served();
+    let mut wanted = BTreeSet::new();
+    for (literal, methods) in served.iter().filter(|(path, _)| !path.contains('{')) {
+        // API Gateway would hand these to the parameter route, the literal as its id.
+        let siblings = served.iter().filter(|(path, _)| path.contains('{') && takes(path, literal));
+        for (_, theirs) in siblings {
+            for method in theirs.difference(methods) {
+                wanted.insert((catch_all(), format!("{method} {literal}")));
+            }
+        }
+    }
+    let routed: BTreeSet<(String, String)> = template_routes()
+        .into_iter()
+        .filter(|(function, route)| *function == catch_all() && route != "$default")
+        .collect();
+    assert!(!wanted.is_empty(), "GET /user/login would reach GET /user/{{id}}");
+    assert_eq!(routed, wanted, "the catch-all's routes are exactly these");
+}
+
 #[test]
 fn every_routed_function_has_a_crate_and_an_event_for_its_route() {
-    for (function, route) in template_routes() {
+    for (function, route) in api_routes().into_iter().chain([(catch_all(), "$default".to_owned())]) {
         assert!(root().join("functions").join(&function).join("Cargo.toml").exists(), "no crate for {function}");
         let event: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(root().join("events").join(format!("{function}.json"))).unwrap(),
@@ -103,8 +140,8 @@ fn functions_are_traced_and_the_api_logs_access_and_alarms_are_wired() {
     ] {
         assert!(template.contains(&format!("  {alarm}:\n    Type: AWS::CloudWatch::Alarm")), "{alarm}");
     }
-    let functions: Vec<(String, String)> = template_routes().into_iter().collect();
-    for (function, _) in functions {
+    let functions: BTreeSet<String> = template_routes().into_iter().map(|(function, _)| function).collect();
+    for function in functions {
         let resource = function.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<String>() + "Function";
         assert!(
             template.matches(&format!("Value: !Ref {resource}")).count() == 2,

@@ -1,6 +1,6 @@
 //! The catch-all route: what the API answers to a request no route takes.
 
-use api_tests::{Emulator, Event, TestApp};
+use api_tests::{Emulator, Event};
 use http::{header::ALLOW, StatusCode};
 use serde_json::{json, Value};
 use shared::http::{Body, Response};
@@ -21,7 +21,7 @@ fn body(response: &Response<Body>) -> Value {
 }
 
 #[tokio::test]
-async fn a_documented_path_asked_with_another_method_is_405_listing_its_methods() {
+async fn a_deployed_path_asked_with_another_method_is_405_listing_its_methods() {
     for (method, path, allow) in [
         ("TRACE", "/user/register", "POST"),
         ("PUT", "/user", "GET, POST"),
@@ -37,14 +37,14 @@ async fn a_documented_path_asked_with_another_method_is_405_listing_its_methods(
 }
 
 #[tokio::test]
-async fn options_on_a_documented_path_lists_its_methods() {
+async fn options_on_a_deployed_path_lists_its_methods() {
     let response = ask("OPTIONS", "/payment").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()[ALLOW], "GET, POST");
 }
 
 #[tokio::test]
-async fn an_undocumented_path_is_a_json_404() {
+async fn an_unknown_path_is_a_json_404() {
     for path in ["/", "/users", "/user/", "/payment/pi_1/refund/again"] {
         let response = ask("GET", path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
@@ -58,26 +58,4 @@ fn the_catch_all_binary_answers_its_event_under_the_emulator() {
     let answer = fallback.invoke(Event::of("route-fallback").json());
     assert_eq!(answer["statusCode"], json!(405), "{answer}");
     assert_eq!(answer["headers"]["allow"], json!("POST"), "{answer}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_literal_path_taken_by_a_parameter_route_is_405_not_a_bad_id() {
-    let app = TestApp::spawn().await;
-    let user = app.signed_up().await;
-    for (event, method, path, allow) in [
-        (Event::of("user-get"), "GET", "/user/login", "POST"),
-        (Event::of("user-delete"), "DELETE", "/user/register", "POST"),
-    ] {
-        let event = event.token(&user.token).request_line(method, path);
-        let response = match method {
-            "GET" => app.send(user_get::handle, event).await,
-            _ => app.send_payment(user_delete::handle, event).await,
-        };
-        response.assert_status(405);
-        assert_eq!(response.headers["allow"], allow, "{method} {path}");
-    }
-    let shadowed = Event::of("payment-get").token(&user.token).request_line("GET", "/payment/confirm");
-    let response = app.send_payment(payment_get::handle, shadowed).await;
-    response.assert_status(405);
-    assert_eq!(response.headers["allow"], "POST");
 }

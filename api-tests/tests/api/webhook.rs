@@ -220,3 +220,23 @@ async fn a_dispute_is_recorded_when_its_event_arrives() {
     let stored = app.payments.payments.by_intent(&intent).await.unwrap().expect("the payment");
     assert!(stored.disputed, "{stored:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_event_of_another_deployments_payment_is_not_recorded_here() {
+    // Stripe sends every endpoint of the account every event.
+    let (here, there) = (TestApp::spawn().await, TestApp::spawn().await);
+    let (user, admin) = (there.signed_up().await, there.admin().await);
+    let cuid = unique("c")[..25].to_owned();
+    let id = there.create_payment(&user.token, &cuid).await.body["id"].as_str().unwrap().to_owned();
+    there.confirm_payment(&user.token, &cuid, &id, "pm_card_visa").await.assert_status(201);
+    let refund = there.refund_payment(&admin.token, &id, json!({ "cuid": unique("c")[..25].to_owned() })).await;
+    let event = json!({
+        "id": "evt_elsewhere", "type": "refund.created",
+        "data": { "object": { "id": refund.body["id"], "payment_intent": id } },
+    })
+    .to_string();
+    let signature = WebhookEndpoint::sign(&event, &here.payments.webhook_secret);
+    here.webhook(&event, &signature).await.assert_status(200);
+    let refunds = here.state.db.collection::<mongodb::bson::Document>("refunds");
+    assert_eq!(refunds.count_documents(mongodb::bson::doc! {}).await.unwrap(), 0);
+}

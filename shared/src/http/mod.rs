@@ -12,6 +12,7 @@ pub mod parse;
 mod request;
 mod respond;
 pub mod responses;
+pub mod routes;
 mod webhook;
 
 pub use authenticate::authenticate;

@@ -218,13 +218,15 @@ pub async fn list(
 /// that failed no longer counts).
 pub async fn refund_notified(ledger: Ledger<'_>, refund: &RefundId) -> Result<Applied, PaymentsError> {
     let seen = ledger.stripe.retrieve_refund(refund).await?;
-    if let Some(ours) = &seen.ours {
+    let Some(intent) = &seen.intent_id else { return Ok(Applied::UnknownIntent) };
+    // The payment first: a lost record of ours is recovered here.
+    let applied = notified(ledger, intent).await?;
+    // Stripe sends every endpoint of the account every event: only a refund
+    // of a payment recorded here is this database's.
+    if let Some(ours) = seen.ours.as_ref().filter(|_| applied != Applied::UnknownIntent) {
         ledger.refunds.settle(ours).await?;
     }
-    match &seen.intent_id {
-        Some(intent) => notified(ledger, intent).await,
-        None => Ok(Applied::UnknownIntent),
-    }
+    Ok(applied)
 }
 
 /// A webhook said something happened to `intent`. The notification is only

@@ -35,28 +35,29 @@ impl fmt::Display for Change {
     }
 }
 
-/// Walks Stripe's refunds and PaymentIntents created since `since` (and
+/// Walks Stripe's PaymentIntents and refunds created since `since` (and
 /// the intents of those refunds) and brings our records in step; what it
-/// changed.
+/// changed. Intents first, so that a refund finds its payment recovered.
 pub async fn reconcile(ledger: Ledger<'_>, since: SystemTime) -> Result<Vec<Change>, PaymentsError> {
     let mut changes = Vec::new();
-    let mut refunded = Vec::new();
-    for seen in ledger.stripe.refunds_since(since).await? {
-        let Some(refund) = seen.ours else { continue };
-        if ledger.refunds.settle(&refund).await? {
-            changes.push(Change::Refund { refund: refund.id, intent: refund.intent_id.clone(), status: refund.status });
-        }
-        refunded.push(refund.intent_id);
-    }
     let mut walked = HashSet::new();
     for intent in ledger.stripe.intents_since(since).await? {
         walked.insert(intent.id.clone());
         changes.extend(in_step(ledger, intent).await?);
     }
-    // Refunds made in the window of payments made before it.
-    for intent in refunded {
-        if walked.insert(intent.clone()) {
-            changes.extend(in_step(ledger, ledger.stripe.retrieve(&intent).await?).await?);
+    for seen in ledger.stripe.refunds_since(since).await? {
+        let Some(refund) = seen.ours else { continue };
+        // A Stripe account may serve several deployments (stages): only the
+        // refunds of payments recorded here are this database's.
+        if ledger.payments.by_intent(&refund.intent_id).await?.is_none() {
+            continue;
+        }
+        if ledger.refunds.settle(&refund).await? {
+            changes.push(Change::Refund { refund: refund.id, intent: refund.intent_id.clone(), status: refund.status });
+        }
+        // A refund made in the window of a payment made before it.
+        if walked.insert(refund.intent_id.clone()) {
+            changes.extend(in_step(ledger, ledger.stripe.retrieve(&refund.intent_id).await?).await?);
         }
     }
     Ok(changes)

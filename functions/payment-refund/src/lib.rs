@@ -8,8 +8,8 @@ use shared::{
 };
 
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    authenticate(&state.app, &req).await?.require_admin()?;
+    let caller = authenticate(&state.app, &req).await?;
     let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
     let (cuid, amount) = parse::refund_request(&req)?;
-    created(&RefundDto::from(payments::refund(state.ledger(), &intent, cuid, amount).await?))
+    created(&RefundDto::from(payments::refund(state.ledger(), &caller, &intent, cuid, amount).await?))
 }

@@ -6,7 +6,7 @@ use shared::{
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    authenticate(state, &req).await?.require_admin()?;
+    let caller = authenticate(state, &req).await?;
     let new_user = parse::new_user(&req)?;
-    created(&UserDto::from(users::create(&state.users, new_user).await?))
+    created(&UserDto::from(users::create(&state.users, &caller, new_user).await?))
 }

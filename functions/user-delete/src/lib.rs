@@ -10,6 +10,5 @@ use shared::{
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
-    caller.require_self_or_admin(id)?;
-    ok(&UserDto::from(users::delete(&state.app.users, &state.stripe, id).await?))
+    ok(&UserDto::from(users::delete(&state.app.users, &state.stripe, &caller, id).await?))
 }

@@ -8,7 +8,7 @@ use shared::{
 };
 
 pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    authenticate(state, &req).await?.require_admin()?;
+    let caller = authenticate(state, &req).await?;
     let (limit, cursor) = parse::page(&req)?;
-    responses::user_page(users::list(&state.users, limit, cursor).await?)
+    responses::user_page(users::list(&state.users, &caller, limit, cursor).await?)
 }

@@ -10,7 +10,6 @@ use shared::{
 pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.app, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
-    caller.require_self_or_admin(id)?;
     let patch = parse::user_patch(&req)?;
     ok(&UserDto::from(users::update(&state.app.users, &state.stripe, &caller, id, patch).await?))
 }

@@ -90,6 +90,7 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::RefundTooLarge => Self::Conflict("The refund exceeds what is left to refund."),
             PaymentsError::Disputed => Self::Conflict("The payment is disputed; the dispute settles it."),
             PaymentsError::CuidReused => Self::Conflict("This cuid was already used for a refund of another amount."),
+            PaymentsError::Denied(denied) => denied.into(),
             PaymentsError::Stripe(stripe) => stripe.into(),
             PaymentsError::Store(store) => store.into(),
         }

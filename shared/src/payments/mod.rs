@@ -9,6 +9,7 @@ pub use reconcile::{reconcile, Change};
 pub use refund::refund;
 
 use crate::{
+    auth::Denied,
     domain::{
         Cuid, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId,
         User, UserId,
@@ -52,6 +53,8 @@ pub enum PaymentsError {
     /// The cuid was used before for a refund of another amount.
     #[error("the cuid was used for another refund")]
     CuidReused,
+    #[error(transparent)]
+    Denied(#[from] Denied),
     #[error(transparent)]
     Stripe(#[from] GatewayError),
     #[error("the payments store failed")]

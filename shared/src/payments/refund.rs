@@ -1,11 +1,12 @@
 use super::{owned_by_anyone, refreshed, Ledger, PaymentsError};
 use crate::{
+    auth::Caller,
     domain::{Cuid, PaymentIntentId, PaymentStatus, Refund, RefundAmount},
     stripe::GatewayError,
     telemetry,
 };
 
-/// POST /payment/{id}/refund (admins): refunds `amount` (everything not yet
+/// POST /payment/{id}/refund, for admins: refunds `amount` (everything not yet
 /// refunded when not given) once per (payment, cuid); the same cuid again
 /// answers the same refund, and with another amount is refused. Only a
 /// succeeded payment can be refunded, and the refunds together never exceed
@@ -18,10 +19,12 @@ use crate::{
 /// Stripe's 24-hour idempotency window.
 pub async fn refund(
     ledger: Ledger<'_>,
+    caller: &Caller,
     intent: &PaymentIntentId,
     cuid: Cuid,
     amount: RefundAmount,
 ) -> Result<Refund, PaymentsError> {
+    caller.require_admin()?;
     owned_by_anyone(ledger, intent).await?;
     let mut reserved = ledger.refunds.by_cuid(intent, &cuid).await?;
     if let Some(kept) = &reserved {

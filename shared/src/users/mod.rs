@@ -40,12 +40,18 @@ impl From<StoreError> for UsersError {
 
 /// Opens an account and answers its first access token.
 pub async fn register(users: &Users, tokens: &Tokens, new: NewUser) -> Result<String, UsersError> {
-    let user = create(users, new).await?;
+    let user = open_account(users, new).await?;
     Ok(tokens.issue(&user)?)
 }
 
+/// POST /user: an admin opens an account for someone.
+pub async fn create(users: &Users, caller: &Caller, new: NewUser) -> Result<User, UsersError> {
+    caller.require_admin()?;
+    open_account(users, new).await
+}
+
 /// Stores a new user with the `user` role.
-pub async fn create(users: &Users, new: NewUser) -> Result<User, UsersError> {
+async fn open_account(users: &Users, new: NewUser) -> Result<User, UsersError> {
     let user = User {
         id: UserId::generate(),
         user_name: new.user_name,
@@ -59,8 +65,9 @@ pub async fn create(users: &Users, new: NewUser) -> Result<User, UsersError> {
     Ok(user)
 }
 
-/// A user the caller may see (authorised by the caller's check).
+/// A user: the caller themself, or anyone for an admin.
 pub async fn get(users: &Users, caller: &Caller, id: UserId) -> Result<User, UsersError> {
+    caller.require_self_or_admin(id)?;
     if caller.id() == id {
         // Authentication has just read it.
         return Ok(caller.user.clone());
@@ -68,12 +75,19 @@ pub async fn get(users: &Users, caller: &Caller, id: UserId) -> Result<User, Use
     users.get(id).await?.ok_or(UsersError::NotFound)
 }
 
-/// One page of every user, oldest account first.
-pub async fn list(users: &Users, limit: PageLimit, after: Option<Cursor>) -> Result<Page<User>, UsersError> {
+/// One page of every user, oldest account first; for admins.
+pub async fn list(
+    users: &Users,
+    caller: &Caller,
+    limit: PageLimit,
+    after: Option<Cursor>,
+) -> Result<Page<User>, UsersError> {
+    caller.require_admin()?;
     Ok(users.page(limit, after).await?)
 }
 
-/// Applies a patch; only an admin may set the Stripe customer id. A new
+/// Applies a patch to the caller's own account, or (for an admin) anyone's;
+/// only an admin may set the Stripe customer id. A new
 /// email or name goes to the user's Stripe customer too, after our record:
 /// if Stripe fails, the same request again completes it.
 pub async fn update(
@@ -83,6 +97,7 @@ pub async fn update(
     id: UserId,
     patch: UserPatch,
 ) -> Result<User, UsersError> {
+    caller.require_self_or_admin(id)?;
     if patch.customer_id.is_some() && !caller.is_admin() {
         return Err(Denied::CustomerIdIsAdminOnly.into());
     }
@@ -97,11 +112,13 @@ pub async fn update(
     Ok(user)
 }
 
-/// Removes the account, and the user's Stripe customer first, so that their
+/// Removes the caller's own account, or (for an admin) anyone's, and the
+/// user's Stripe customer first, so that their
 /// personal data leaves Stripe too. If Stripe fails nothing is removed; if
 /// our delete fails after Stripe's, the same request again completes it
 /// (a customer already gone counts as deleted). Payment records stay.
-pub async fn delete(users: &Users, stripe: &Gateway, id: UserId) -> Result<User, UsersError> {
+pub async fn delete(users: &Users, stripe: &Gateway, caller: &Caller, id: UserId) -> Result<User, UsersError> {
+    caller.require_self_or_admin(id)?;
     let user = users.get(id).await?.ok_or(UsersError::NotFound)?;
     if let Some(customer) = &user.customer_id {
         stripe.delete_customer(customer).await?;
@@ -126,7 +143,7 @@ pub async fn seed_admin(
     if users.by_email(email).await?.is_none() {
         let user_name = UserName::parse("Admin").expect("a valid name");
         let new = NewUser { user_name, email: email.clone(), password: password.clone() };
-        match create(users, new).await {
+        match open_account(users, new).await {
             Ok(_) | Err(UsersError::EmailTaken) => {}
             Err(err) => return Err(err),
         }

@@ -139,7 +139,7 @@ async fn run(command: Command) -> Result<String, String> {
         Command::Promote { user, confirmed } => {
             let state = app().await?;
             let found = state.users.get(user).await.map_err(explained)?.ok_or(format!("no user has the id {user}"))?;
-            let created = user.object_id().timestamp().try_to_rfc3339_string().unwrap_or_default();
+            let created = store::rfc3339(user.record().created_at());
             let account = format!("user {user}: {}, registered {created}, role {:?}", found.email, found.role);
             if !confirmed {
                 return Ok(format!("{account}\nnothing changed: run again with --yes to make this account an admin"));

@@ -1,6 +1,4 @@
-use mongodb::bson::oid::ObjectId;
-
-use super::Invalid;
+use super::{Invalid, RecordId};
 
 /// One page of a list, and where the next one starts, if there is one.
 #[derive(Debug)]
@@ -12,7 +10,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// `limit + 1` items read in order: `limit` of them, and a cursor after
     /// the last when the extra one shows that more remain.
-    pub fn of(mut items: Vec<T>, limit: PageLimit, record: impl Fn(&T) -> ObjectId) -> Self {
+    pub fn of(mut items: Vec<T>, limit: PageLimit, record: impl Fn(&T) -> RecordId) -> Self {
         let limit = limit.get() as usize;
         let more = items.len() > limit;
         items.truncate(limit);
@@ -49,25 +47,25 @@ impl Default for PageLimit {
 /// Where the next page starts: the last item's record id, handed out as 24
 /// hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(ObjectId);
+pub struct Cursor(RecordId);
 
 impl Cursor {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        ObjectId::parse_str(raw).map(Self).map_err(|_| Invalid("must be a cursor from x-next-cursor"))
+        RecordId::parse(raw).map(Self).map_err(|_| Invalid("must be a cursor from x-next-cursor"))
     }
 
-    pub fn after(record: ObjectId) -> Self {
+    pub fn after(record: RecordId) -> Self {
         Self(record)
     }
 
-    pub fn record(self) -> ObjectId {
+    pub fn record(self) -> RecordId {
         self.0
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.to_hex())
+        self.0.fmt(f)
     }
 }
 

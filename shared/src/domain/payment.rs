@@ -1,15 +1,13 @@
 use std::time::SystemTime;
 
-use mongodb::bson::oid::ObjectId;
-
-use super::{ClientSecret, Cuid, Currency, PaymentIntentId, PaymentMethodId, PaymentStatus, UserId};
+use super::{ClientSecret, Cuid, Currency, PaymentIntentId, PaymentMethodId, PaymentStatus, RecordId, UserId};
 
 /// Our record of one PaymentIntent: whose it is and which idempotency key
 /// made it. Money is in the currency's smallest unit.
 #[derive(Debug, Clone)]
 pub struct Payment {
     /// The record's own id; it orders a user's payments, newest last.
-    pub record: ObjectId,
+    pub record: RecordId,
     pub user_id: UserId,
     pub cuid: Cuid,
     pub intent_id: PaymentIntentId,
@@ -63,7 +61,7 @@ impl Payment {
     /// A new record for an intent Stripe just created for `user`.
     pub fn of(user_id: UserId, cuid: Cuid, intent: &Intent) -> Self {
         Self {
-            record: ObjectId::new(),
+            record: RecordId::generate(),
             user_id,
             cuid,
             intent_id: intent.id.clone(),

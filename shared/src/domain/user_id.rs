@@ -1,48 +1,35 @@
 use std::fmt;
 
-use mongodb::bson::oid::ObjectId;
+use super::{Invalid, RecordId};
 
-use super::Invalid;
-
-/// A user's id: a MongoDB ObjectId, shown to clients as 24 hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(from = "ObjectId", into = "ObjectId")]
-pub struct UserId(ObjectId);
+/// A user's id, shown to clients as 24 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(RecordId);
 
 impl UserId {
     /// A fresh id for a new user.
     pub fn generate() -> Self {
-        Self(ObjectId::new())
+        Self(RecordId::generate())
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let well_formed = raw.len() == 24 && raw.bytes().all(|b| b.is_ascii_hexdigit());
-        match well_formed.then(|| ObjectId::parse_str(raw)) {
-            Some(Ok(oid)) => Ok(Self(oid)),
-            _ => Err(Invalid("must be a 24-character hexadecimal id")),
-        }
+        RecordId::parse(raw).map(Self)
     }
 
-    pub fn object_id(&self) -> ObjectId {
+    pub fn record(self) -> RecordId {
         self.0
     }
 }
 
-impl From<ObjectId> for UserId {
-    fn from(oid: ObjectId) -> Self {
-        Self(oid)
-    }
-}
-
-impl From<UserId> for ObjectId {
-    fn from(id: UserId) -> Self {
-        id.0
+impl From<RecordId> for UserId {
+    fn from(record: RecordId) -> Self {
+        Self(record)
     }
 }
 
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_hex())
+        self.0.fmt(f)
     }
 }
 

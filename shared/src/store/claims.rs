@@ -1,19 +1,19 @@
 use std::time::SystemTime;
 
 use mongodb::{
-    bson::{doc, DateTime},
+    bson::{doc, oid::ObjectId, DateTime},
     Collection, Database,
 };
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{user_oid, StoreError};
 use crate::domain::{Cuid, UserId};
 
 /// One (user, cuid) a create began for, written before Stripe is called.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ClaimDocument {
-    user_id: UserId,
+    user_id: ObjectId,
     cuid: Cuid,
     claimed_at: DateTime,
 }
@@ -35,11 +35,11 @@ impl PaymentClaims {
     /// one was made (its request may have died after Stripe acted, or may
     /// still be running).
     pub async fn claim(&self, user: UserId, cuid: &Cuid) -> Result<Option<SystemTime>, StoreError> {
-        let claim = ClaimDocument { user_id: user, cuid: cuid.clone(), claimed_at: DateTime::now() };
+        let claim = ClaimDocument { user_id: user_oid(user), cuid: cuid.clone(), claimed_at: DateTime::now() };
         match self.0.insert_one(claim).await.map_err(StoreError::from) {
             Ok(_) => Ok(None),
             Err(StoreError::Duplicate(_)) => {
-                let first = self.0.find_one(doc! { "userId": user.object_id(), "cuid": cuid.as_str() }).await?;
+                let first = self.0.find_one(doc! { "userId": user_oid(user), "cuid": cuid.as_str() }).await?;
                 // Gone since (the user was deleted): count it as from now.
                 Ok(Some(first.map_or_else(SystemTime::now, |claim| claim.claimed_at.to_system_time())))
             }

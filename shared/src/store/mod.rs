@@ -11,6 +11,7 @@ mod users;
 use std::time::Duration;
 
 use mongodb::{
+    bson::oid::ObjectId,
     error::{Error, ErrorKind, WriteFailure},
     options::ClientOptions,
     Client, Database,
@@ -23,7 +24,29 @@ pub use payments::{Payments, Recorded};
 pub use refunds::{RefundReservation, Refunds};
 pub use users::Users;
 
-use crate::{config::ConfigError, telemetry::redacted};
+use crate::{
+    config::ConfigError,
+    domain::{RecordId, UserId},
+    telemetry::redacted,
+};
+
+/// Our ids as MongoDB keeps them: the same 12 bytes.
+fn oid(record: RecordId) -> ObjectId {
+    ObjectId::from_bytes(record.bytes())
+}
+
+fn record_of(oid: ObjectId) -> RecordId {
+    RecordId::from_bytes(oid.bytes())
+}
+
+fn user_oid(user: UserId) -> ObjectId {
+    oid(user.record())
+}
+
+/// An instant as RFC 3339, the way MongoDB's tools show dates.
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    mongodb::bson::DateTime::from_system_time(at).try_to_rfc3339_string().unwrap_or_default()
+}
 
 /// Long enough for a cold Atlas connection, short enough that an outage
 /// answers 503 well inside the functions' timeout.

@@ -8,7 +8,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{oid, record_of, user_oid, StoreError};
 use crate::domain::{
     Cuid, Currency, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, UserId,
 };
@@ -19,7 +19,7 @@ use crate::domain::{
 struct PaymentDocument {
     #[serde(rename = "_id")]
     record: ObjectId,
-    user_id: UserId,
+    user_id: ObjectId,
     cuid: Cuid,
     intent_id: PaymentIntentId,
     amount: i64,
@@ -58,8 +58,8 @@ impl From<PaymentDocument> for Payment {
             created_at: _,
         } = doc;
         Self {
-            record,
-            user_id,
+            record: record_of(record),
+            user_id: UserId::from(record_of(user_id)),
             cuid,
             intent_id,
             amount,
@@ -96,12 +96,12 @@ impl Payments {
     }
 
     pub async fn by_cuid(&self, user: UserId, cuid: &Cuid) -> Result<Option<Payment>, StoreError> {
-        self.one(doc! { "userId": user.object_id(), "cuid": cuid.as_str() }).await
+        self.one(doc! { "userId": user_oid(user), "cuid": cuid.as_str() }).await
     }
 
     /// The user's payment with that intent id; someone else's is `None`.
     pub async fn owned(&self, user: UserId, intent: &PaymentIntentId) -> Result<Option<Payment>, StoreError> {
-        self.one(doc! { "userId": user.object_id(), "intentId": intent.as_str() }).await
+        self.one(doc! { "userId": user_oid(user), "intentId": intent.as_str() }).await
     }
 
     pub async fn by_intent(&self, intent: &PaymentIntentId) -> Result<Option<Payment>, StoreError> {
@@ -112,8 +112,8 @@ impl Payments {
     /// (user, cuid) or its intent was stored first by a concurrent request.
     pub async fn insert(&self, payment: &Payment, seen_at: SystemTime) -> Result<bool, StoreError> {
         let doc = PaymentDocument {
-            record: payment.record,
-            user_id: payment.user_id,
+            record: oid(payment.record),
+            user_id: user_oid(payment.user_id),
             cuid: payment.cuid.clone(),
             intent_id: payment.intent_id.clone(),
             amount: payment.amount,
@@ -189,9 +189,9 @@ impl Payments {
         limit: PageLimit,
         after: Option<Cursor>,
     ) -> Result<Page<Payment>, StoreError> {
-        let mut filter = doc! { "userId": user.object_id() };
+        let mut filter = doc! { "userId": user_oid(user) };
         if let Some(after) = after {
-            filter.insert("_id", doc! { "$lt": after.record() });
+            filter.insert("_id", doc! { "$lt": oid(after.record()) });
         }
         let cursor = self.0.find(filter).sort(doc! { "_id": -1 }).limit(i64::from(limit.get()) + 1).await?;
         let payments: Vec<Payment> = cursor.map_ok(Payment::from).try_collect().await?;

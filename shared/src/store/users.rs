@@ -1,12 +1,12 @@
 use futures_util::TryStreamExt;
 use mongodb::{
-    bson::{doc, to_bson, DateTime, Document},
+    bson::{doc, oid::ObjectId, to_bson, DateTime, Document},
     options::ReturnDocument,
     Collection, Database,
 };
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{oid, record_of, user_oid, StoreError};
 use crate::domain::{
     Cursor, CustomerId, Email, Page, PageLimit, PasswordHash, Role, User, UserId, UserName, UserPatch,
 };
@@ -16,7 +16,7 @@ use crate::domain::{
 #[serde(rename_all = "camelCase")]
 struct UserDocument {
     #[serde(rename = "_id")]
-    id: UserId,
+    id: ObjectId,
     user_name: UserName,
     email: Email,
     password_hash: PasswordHash,
@@ -32,7 +32,7 @@ struct UserDocument {
 impl From<UserDocument> for User {
     fn from(doc: UserDocument) -> Self {
         let UserDocument { id, user_name, email, password_hash, role, customer_id, token_version, created_at: _ } = doc;
-        Self { id, user_name, email, password_hash, role, customer_id, token_version }
+        Self { id: UserId::from(record_of(id)), user_name, email, password_hash, role, customer_id, token_version }
     }
 }
 
@@ -49,7 +49,7 @@ impl Users {
     /// Stores a new user; [`StoreError::Duplicate`] if the email is taken.
     pub async fn insert(&self, user: &User) -> Result<(), StoreError> {
         let doc = UserDocument {
-            id: user.id,
+            id: user_oid(user.id),
             user_name: user.user_name.clone(),
             email: user.email.clone(),
             password_hash: user.password_hash.clone(),
@@ -63,7 +63,7 @@ impl Users {
     }
 
     pub async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.0.find_one(doc! { "_id": id.object_id() }).await?.map(User::from))
+        Ok(self.0.find_one(doc! { "_id": user_oid(id) }).await?.map(User::from))
     }
 
     pub async fn by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
@@ -74,12 +74,12 @@ impl Users {
     /// One page of every user, oldest account first.
     pub async fn page(&self, limit: PageLimit, after: Option<Cursor>) -> Result<Page<User>, StoreError> {
         let filter = match after {
-            Some(after) => doc! { "_id": { "$gt": after.record() } },
+            Some(after) => doc! { "_id": { "$gt": oid(after.record()) } },
             None => doc! {},
         };
         let cursor = self.0.find(filter).sort(doc! { "_id": 1 }).limit(i64::from(limit.get()) + 1).await?;
         let users: Vec<User> = cursor.map_ok(User::from).try_collect().await?;
-        Ok(Page::of(users, limit, |user| user.id.object_id()))
+        Ok(Page::of(users, limit, |user| user.id.record()))
     }
 
     /// Applies the patch and returns the user as it now is, or `None` if
@@ -96,12 +96,12 @@ impl Users {
         if let Some(customer) = &patch.customer_id {
             set.insert("customerId", customer.as_str());
         }
-        self.set(doc! { "_id": id.object_id() }, set).await
+        self.set(doc! { "_id": user_oid(id) }, set).await
     }
 
     /// Removes the user and returns what was removed.
     pub async fn delete(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.0.find_one_and_delete(doc! { "_id": id.object_id() }).await?.map(User::from))
+        Ok(self.0.find_one_and_delete(doc! { "_id": user_oid(id) }).await?.map(User::from))
     }
 
     /// Sets a new password hash and raises the token version, so every token
@@ -113,7 +113,7 @@ impl Users {
         };
         let updated = self
             .0
-            .find_one_and_update(doc! { "_id": id.object_id() }, update)
+            .find_one_and_update(doc! { "_id": user_oid(id) }, update)
             .return_document(ReturnDocument::After)
             .await?;
         Ok(updated.map(User::from))
@@ -121,13 +121,13 @@ impl Users {
 
     pub async fn set_role(&self, id: UserId, role: Role) -> Result<Option<User>, StoreError> {
         let role = to_bson(&role).map_err(|err| StoreError::Corrupt(err.into()))?;
-        self.set(doc! { "_id": id.object_id() }, doc! { "role": role }).await
+        self.set(doc! { "_id": user_oid(id) }, doc! { "role": role }).await
     }
 
     /// Saves the Stripe customer id unless the user already has one;
     /// answers whether this call saved it.
     pub async fn attach_customer(&self, id: UserId, customer: &CustomerId) -> Result<bool, StoreError> {
-        let filter = doc! { "_id": id.object_id(), "customerId": { "$exists": false } };
+        let filter = doc! { "_id": user_oid(id), "customerId": { "$exists": false } };
         let update = doc! { "$set": { "customerId": customer.as_str(), "updatedAt": DateTime::now() } };
         Ok(self.0.update_one(filter, update).await?.modified_count > 0)
     }
@@ -135,7 +135,7 @@ impl Users {
     /// Swaps a customer id that Stripe no longer knows for its replacement,
     /// unless another request did so first; answers whether this one did.
     pub async fn replace_customer(&self, id: UserId, old: &CustomerId, new: &CustomerId) -> Result<bool, StoreError> {
-        let filter = doc! { "_id": id.object_id(), "customerId": old.as_str() };
+        let filter = doc! { "_id": user_oid(id), "customerId": old.as_str() };
         let update = doc! { "$set": { "customerId": new.as_str(), "updatedAt": DateTime::now() } };
         Ok(self.0.update_one(filter, update).await?.modified_count > 0)
     }

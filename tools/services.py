@@ -134,6 +134,10 @@ class Processes:
 
     def __init__(self):
         self.running: list[subprocess.Popen] = []
+        # The servers `start` started: the run is over when one of them ends
+        # (a function's container may die and be replaced).
+        self.servers: list[subprocess.Popen] = []
+        self.closed, self.lock = False, threading.Lock()
         PIDS.mkdir(parents=True, exist_ok=True)
         self.record = PIDS / str(os.getpid())
         stop_leftovers()
@@ -142,6 +146,10 @@ class Processes:
         return self
 
     def __exit__(self, *_) -> None:
+        # No process starts once stopping began (a request the gateway is
+        # still serving would start a container nobody stops).
+        with self.lock:
+            self.closed = True
         main = threading.current_thread() is threading.main_thread()
         ignored = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS} if main else {}
         try:
@@ -154,37 +162,49 @@ class Processes:
                 signal.signal(signum, handler)
 
     def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
-        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
-        self.running.append(proc)
-        self.record.write_text("\n".join(str(p.pid) for p in self.running if p.poll() is None))
+        with self.lock:
+            if self.closed:
+                raise RuntimeError("the run is stopping: no new process")
+            proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+            self.running.append(proc)
+            self.record.write_text("\n".join(f"{p.pid} {_started(p.pid)}" for p in self.running if p.poll() is None))
         return proc
 
     def start(self, name: str, args: list[str], port: int, logs: Path) -> None:
         """Starts a server and waits until it listens on `port`."""
         log = logs / f"{name}.log"
         proc = self.spawn(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.servers.append(proc)
         if not wait_for_port(port, 60, alive=lambda: proc.poll() is None):
             state = f"exited with {proc.returncode}" if proc.poll() is not None else "did not listen within 60s"
             sys.exit(f"{name} {state} on 127.0.0.1:{port}; its log:\n{log.read_text()[-3000:]}")
 
     def all_alive(self) -> bool:
-        return all(proc.poll() is None for proc in self.running)
+        """Whether every server `start` started still runs."""
+        return all(proc.poll() is None for proc in self.servers)
+
+
+def _started(pid: int) -> str:
+    """When a process started (clock ticks since boot): with its pid, names
+    it even once the pid is reused."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
 
 
 def stop_leftovers() -> None:
     """Stops what runs killed outright left behind: the processes in
-    .local/pids/<pid> of a run that no longer runs, if they are still ours
-    (their command line names this checkout)."""
+    .local/pids/<pid> of a run that no longer runs, each still the process
+    that was recorded (same pid, same start time)."""
     for record in PIDS.glob("[0-9]*"):
         if _alive(int(record.name)):
             continue
         ours = []
-        for pid in (int(line) for line in record.read_text().split() if line.isdigit()):
-            try:
-                if str(ROOT).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    ours.append(pid)
-            except OSError:
-                pass
+        for line in record.read_text().splitlines():
+            pid, _, started = line.partition(" ")
+            if pid.isdigit() and started != "?" and _started(int(pid)) == started:
+                ours.append(int(pid))
         stop_all(ours, grace=1.0)
         record.unlink(missing_ok=True)
 

@@ -92,11 +92,22 @@ CHAOS_SEEDS, CHAOS_OPERATIONS = "1,2,3", "150"
 
 
 def bounded_chaos() -> tuple[int, str]:
-    """tools/chaos.py on the fixed seeds, each on stand-ins of its own."""
+    """tools/chaos.py on the fixed seeds, each on stand-ins of its own. A
+    stop signal is passed on, and the run given time to stop its own
+    stand-ins."""
     settings = {"CHAOS_SEEDS": CHAOS_SEEDS, "CHAOS_OPERATIONS": CHAOS_OPERATIONS, "CHAOS_PROFILE": "debug"}
     print(f"$ {' '.join(f'{k}={v}' for k, v in settings.items())} tools/chaos.py", flush=True)
-    code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / "chaos.py")], cwd=ROOT,
-                           env={**os.environ, **settings}, stdin=subprocess.DEVNULL)
+    chaos = subprocess.Popen([str(BIN / "python"), str(ROOT / "tools" / "chaos.py")], cwd=ROOT,
+                             env={**os.environ, **settings}, stdin=subprocess.DEVNULL)
+    try:
+        code = chaos.wait()
+    except services.Stopped:
+        chaos.terminate()
+        try:
+            chaos.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            chaos.kill()
+        raise
     held = "every invariant held" if code == 0 else "an invariant broke (its report is above)"
     return code, f"chaos: seeds {CHAOS_SEEDS}, {CHAOS_OPERATIONS} operations each: {held}"
 

@@ -1,4 +1,4 @@
-//! The HTTP edge, and the only module that knows parse, our JSON field
+//! The HTTP edge, and the only module that knows requests, our JSON field
 //! names and our status codes: request parsing, authentication from a
 //! request, response bodies, and what every layer's error answers.
 

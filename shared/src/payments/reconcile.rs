@@ -46,18 +46,24 @@ pub async fn reconcile(ledger: Ledger<'_>, since: SystemTime) -> Result<Vec<Chan
         changes.extend(in_step(ledger, intent).await?);
     }
     for seen in ledger.stripe.refunds_since(since).await? {
-        let Some(refund) = seen.ours else { continue };
-        // A Stripe account may serve several deployments (stages): only the
-        // refunds of payments recorded here are this database's.
-        if ledger.payments.by_intent(&refund.intent_id).await?.is_none() {
+        let Some(intent) = seen.intent_id else { continue };
+        // Only a payment recorded here, or a refund this API made (the
+        // payment's record may be lost), concerns this database: a Stripe
+        // account may serve several deployments (stages).
+        if seen.ours.is_none() && ledger.payments.by_intent(&intent).await?.is_none() {
             continue;
         }
-        if ledger.refunds.settle(&refund).await? {
-            changes.push(Change::Refund { refund: refund.id, intent: refund.intent_id.clone(), status: refund.status });
+        // A refund made in the window of a payment made before it: the
+        // payment first, recovered if its record was lost.
+        if walked.insert(intent.clone()) {
+            changes.extend(in_step(ledger, ledger.stripe.retrieve(&intent).await?).await?);
         }
-        // A refund made in the window of a payment made before it.
-        if walked.insert(refund.intent_id.clone()) {
-            changes.extend(in_step(ledger, ledger.stripe.retrieve(&refund.intent_id).await?).await?);
+        let Some(refund) = seen.ours else { continue };
+        if ledger.payments.by_intent(&intent).await?.is_none() {
+            continue; // another deployment's payment
+        }
+        if ledger.refunds.settle(&refund).await? {
+            changes.push(Change::Refund { refund: refund.id, intent, status: refund.status });
         }
     }
     Ok(changes)

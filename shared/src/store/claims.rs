@@ -40,7 +40,8 @@ impl PaymentClaims {
             Ok(_) => Ok(None),
             Err(StoreError::Duplicate(_)) => {
                 let first = self.0.find_one(doc! { "userId": user_oid(user), "cuid": cuid.as_str() }).await?;
-                // Gone since (the user was deleted): count it as from now.
+                // Unreadable right after its insert was refused (a failover):
+                // look from now back, as the skew allows.
                 Ok(Some(first.map_or_else(SystemTime::now, |claim| claim.claimed_at.to_system_time())))
             }
             Err(err) => Err(err),

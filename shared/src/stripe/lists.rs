@@ -27,21 +27,31 @@ impl Gateway {
         let list = || ListPaymentIntent::new().customer(customer.as_str()).created(RangeQueryTs::gte(since));
         let wanted = Some((user, cuid.clone()));
         let mut found = None;
-        self.walk_intents(list, |intent| {
-            if found.is_none() && intent.owner == wanted {
-                found = Some(intent);
-            }
-        })
-        .await?;
-        Ok(found)
+        let walked = self
+            .walk_intents(list, |intent| {
+                if intent.owner == wanted {
+                    found = Some(intent);
+                }
+                found.is_none()
+            })
+            .await;
+        match walked {
+            // A customer deleted at Stripe has no intents to find.
+            Err(GatewayError::NotFound { param: Some(param), .. }) if param == "customer" => Ok(None),
+            other => other.map(|()| found),
+        }
     }
 
-    /// Every PaymentIntent created since `since`, with its latest charge.
+    /// Every PaymentIntent of ours created since `since`, with its latest charge.
     pub async fn intents_since(&self, since: SystemTime) -> Result<Vec<Intent>, GatewayError> {
         let since = unix(since);
         let mut all = Vec::new();
-        self.walk_intents(|| ListPaymentIntent::new().created(RangeQueryTs::gte(since)), |intent| all.push(intent))
-            .await?;
+        let list = || ListPaymentIntent::new().created(RangeQueryTs::gte(since));
+        self.walk_intents(list, |intent| {
+            all.push(intent);
+            true
+        })
+        .await?;
         Ok(all)
     }
 
@@ -66,12 +76,13 @@ impl Gateway {
         }
     }
 
-    /// Pages through the intents `list` names, each read with its latest
-    /// charge and handed to `each`.
+    /// Pages through the intents of ours `list` names, each read with its
+    /// latest charge and handed to `each`, until `each` says stop. Intents
+    /// without our metadata are passed over unread.
     async fn walk_intents(
         &self,
         list: impl Fn() -> ListPaymentIntent,
-        mut each: impl FnMut(Intent),
+        mut each: impl FnMut(Intent) -> bool,
     ) -> Result<(), GatewayError> {
         let mut after: Option<String> = None;
         loop {
@@ -82,8 +93,10 @@ impl Gateway {
             let read_at = read::now();
             let page = retried(|| request.send(&self.client)).await?;
             after = page.data.last().map(|intent| intent.id.as_str().to_owned());
-            for intent in page.data {
-                each(read::intent(intent, read_at)?);
+            for intent in page.data.into_iter().filter(read::is_ours) {
+                if !each(read::intent(intent, read_at)?) {
+                    return Ok(());
+                }
             }
             if !page.has_more || after.is_none() {
                 return Ok(());

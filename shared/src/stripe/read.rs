@@ -15,6 +15,13 @@ pub(super) fn now() -> SystemTime {
     SystemTime::now()
 }
 
+/// Whether the intent carries our metadata (`userId` and `cuid`): only
+/// those are ours to read; others (the Dashboard's, Checkout's) may use
+/// payment methods this API never names.
+pub(super) fn is_ours(intent: &PaymentIntent) -> bool {
+    owner(Some(&intent.metadata)).is_some()
+}
+
 /// `userId` and `cuid` from an object's metadata, when it has both.
 fn owner(metadata: Option<&std::collections::HashMap<String, String>>) -> Option<(UserId, Cuid)> {
     let metadata = metadata?;

@@ -180,7 +180,7 @@ class Op:
     race: bool
 
 
-def schedule(seed: int, operations: int, hold: bool) -> list[Op]:
+def schedule(seed: int, operations: int) -> list[Op]:
     """The run's operations, from the seed alone. FAULT_RATE of them (at
     least one) carry a fault, at places the seed picks."""
     rng = random.Random(seed)
@@ -197,8 +197,6 @@ def schedule(seed: int, operations: int, hold: bool) -> list[Op]:
         fault = None
         if index in faulty:
             name = weighted(rng, DB_FAULTS if kind in DB_ONLY else FAULTS)
-            if name == "kill/stripe-held" and not hold:
-                name = "kill/after-delay"  # the emulator has no /_test/hold
             fault = Fault(name, delay=rng.uniform(0.02, 0.3), fraction=rng.uniform(0.0, 1.0),
                           duration=rng.uniform(1.0, 3.0),
                           times=rng.choice([1, 2, 3, 5]),
@@ -436,7 +434,7 @@ class Run:
                     go.set()
                     time.sleep(fault.duration if kind == "stripe-frozen" else BUDGET + 1.0)
                 else:  # a kill
-                    held = kind in ("kill/stripe-held", "kill/db-write-pending") and self.hold and match
+                    held = kind in ("kill/stripe-held", "kill/db-write-pending") and match
                     if held:
                         self.stripe.hook("hold", {"match": match[1], "seconds": HOLD_SECONDS, "times": 1,
                                                   "method": match[2]})
@@ -755,7 +753,6 @@ class Run:
             if set(self.pids) != {"mongo", "stripe"}:
                 sys.exit("chaos: the run needs nx-27017 and localstripe (not Stripe's test mode)")
             self.stripe = Stripe(stand_ins.env["STRIPE_API_BASE"], stand_ins.secret["stripeSecretKey"])
-            self.hold = self.stripe.hook("hold", {"match": "/chaos/probe/never", "seconds": 0.01, "times": 1}) == 200
             admin_password = secrets.token_urlsafe(15)
             self.admin_cli("migrate")
             self.admin_cli("seed-admin", "chaos-admin@example.com", env={"ADMIN_PASSWORD": admin_password})
@@ -778,7 +775,7 @@ class Run:
                 if not self.login(self.admin, Op(-1, USERS, "login", "", None, False)):
                     sys.exit("chaos: the admin cannot log in")
                 self.webhooks = Webhooks(self)
-                ops = schedule(self.seed, self.operations, self.hold)
+                ops = schedule(self.seed, self.operations)
                 self.drive(ops)
                 self.webhooks.settle()
                 self.drain_answers()
@@ -1015,8 +1012,7 @@ class Run:
         print(f"  requests: {len(self.answers)} answered "
               + ", ".join(f"{s or 'none'} x{n}" for s, n in sorted(statuses.items(), key=lambda kv: kv[0] or 0))
               + f"; {killed} killed mid-invocation; {self.races} sent twice at once")
-        print(f"  faults injected: {sum(self.faults.values())} ({faults or 'none'})"
-              + ("" if self.hold else "; kill/stripe-held skipped: the emulator has no /_test/hold"))
+        print(f"  faults injected: {sum(self.faults.values())} ({faults or 'none'})")
         print(f"  retries: {sum(self.retries.values())} ("
               + ", ".join(f"after {k} x{n}" for k, n in sorted(self.retries.items()))
               + f"); {self.abandoned} request(s) abandoned by their client after a fault")

@@ -83,7 +83,7 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
     return fields[0], int(fields[1]), int(fields[3])
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
     stat = _stat(pid)
     return stat is not None and stat[0] not in ("Z", "X")
 
@@ -120,7 +120,7 @@ def stop_all(pids: list[int], grace: float = GRACE) -> None:
     everything = [*pids, *descendants(pids)]
     _signal(everything, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(pid) for pid in everything):
+    while time.monotonic() < deadline and any(is_running(pid) for pid in everything):
         time.sleep(0.05)
     _signal([*everything, *descendants(everything)], signal.SIGKILL)
 
@@ -198,7 +198,7 @@ def stop_leftovers() -> None:
     .local/pids/<pid> of a run that no longer runs, each still the process
     that was recorded (same pid, same start time)."""
     for record in PIDS.glob("[0-9]*"):
-        if _alive(int(record.name)):
+        if is_running(int(record.name)):
             continue
         ours = []
         for line in record.read_text().splitlines():

@@ -22,6 +22,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from checks import check, failures, passed
+from services import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 VERSION = "2026-09-30.endive"
@@ -31,26 +34,6 @@ RETURN_URL_REQUIRED = (
     "payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you "
     "do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and "
     "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.")
-
-failures: list[str] = []
-passes = 0
-
-
-def check(name: str, ok: bool, detail="") -> bool:
-    global passes
-    if ok:
-        passes += 1
-        print(f"PASS  {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL  {name}\n      {str(detail)[:1500]}")
-    return ok
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Answer:
@@ -677,7 +660,7 @@ def main() -> int:
             server.wait(timeout=5)
         except subprocess.TimeoutExpired:
             server.kill()
-    print(f"\n{passes} passed, {len(failures)} failed")
+    print(f"\n{len(passed)} passed, {len(failures)} failed")
     if failures:
         log.seek(0)
         tail = log.read().decode(errors="replace").splitlines()[-40:]

@@ -22,29 +22,12 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import PyMongoError
 
+from checks import check, failures, passed
+from services import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 LAUNCHER = os.path.join(ROOT, "tools", "nx27017_launcher.py")
-
-failures: list[str] = []
-passes = 0
-
-
-def check(name: str, ok: bool, detail="") -> bool:
-    global passes
-    if ok:
-        passes += 1
-        print(f"PASS  {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL  {name}\n      {str(detail)[:1500]}")
-    return ok
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(port: int, run_dir: str, log):
@@ -297,7 +280,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-    print(f"\n{passes} passed, {len(failures)} failed ({time.time() - started:.1f} s)")
+    print(f"\n{len(passed)} passed, {len(failures)} failed ({time.time() - started:.1f} s)")
     if failures:
         log.seek(0)
         tail = log.read().decode(errors="replace").splitlines()

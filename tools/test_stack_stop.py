@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import services
+from checks import check
 
 
 def answers(url: str, data: bytes | None = None) -> bool:
@@ -57,12 +58,7 @@ def started(local: Path) -> tuple[subprocess.Popen, int]:
 
 
 def alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if services._alive(pid)]
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f": {detail}" if detail and not ok else ""), flush=True)
-    return ok
+    return [pid for pid in pids if services.is_running(pid)]
 
 
 def stopped_by(local: Path, signals: list[int]) -> bool:

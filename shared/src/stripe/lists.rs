@@ -6,9 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use stripe_core::{payment_intent::ListPaymentIntent, refund::ListRefund};
 use stripe_types::RangeQueryTs;
 
-use super::{read, read::SeenRefund, retried, Gateway, GatewayError, PAGE};
+use super::{read, read::SeenRefund, retried, Gateway, GatewayError};
 use crate::domain::{Cuid, CustomerId, Intent, UserId};
 
+/// Stripe's largest page of a list.
+const PAGE: i64 = 100;
 /// Clocks differ: Stripe's `created` may be a little before our own time
 /// of the request that made the object.
 const CLOCK_SKEW: Duration = Duration::from_secs(300);
@@ -59,19 +61,39 @@ impl Gateway {
     pub async fn refunds_since(&self, since: SystemTime) -> Result<Vec<SeenRefund>, GatewayError> {
         let since = unix(since);
         let mut all = Vec::new();
+        self.walk_refunds(
+            || ListRefund::new().created(RangeQueryTs::gte(since)),
+            |refund| {
+                all.push(refund);
+                true
+            },
+        )
+        .await?;
+        Ok(all)
+    }
+
+    /// Pages through the refunds `list` names, each read and handed to
+    /// `each`, until `each` says stop.
+    pub(super) async fn walk_refunds(
+        &self,
+        list: impl Fn() -> ListRefund,
+        mut each: impl FnMut(SeenRefund) -> bool,
+    ) -> Result<(), GatewayError> {
         let mut after: Option<String> = None;
         loop {
-            let mut request = ListRefund::new().created(RangeQueryTs::gte(since)).limit(PAGE);
+            let mut request = list().limit(PAGE);
             if let Some(last) = &after {
                 request = request.starting_after(last.as_str());
             }
             let page = retried(|| request.send(&self.client)).await?;
             after = page.data.last().map(|refund| refund.id.as_str().to_owned());
             for refund in page.data {
-                all.push(read::refund(refund)?);
+                if !each(read::refund(refund)?) {
+                    return Ok(());
+                }
             }
             if !page.has_more || after.is_none() {
-                return Ok(all);
+                return Ok(());
             }
         }
     }

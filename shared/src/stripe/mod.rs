@@ -31,8 +31,6 @@ use crate::{
 
 /// Per attempt; keeps a slow Stripe inside the functions' timeout.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// Stripe's largest page of a list.
-const PAGE: i64 = 100;
 /// Stripe's limit on an `Idempotency-Key`.
 const MAX_KEY_LEN: usize = 255;
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ::stripe::StripeRequest;
 use stripe_core::refund::{CreateRefund, ListRefund, RetrieveRefund};
 
-use super::{idempotent, read, read::SeenRefund, retried, Gateway, GatewayError, PAGE};
+use super::{idempotent, read, read::SeenRefund, retried, Gateway, GatewayError};
 use crate::domain::{Cuid, PaymentIntentId, Refund, RefundAmount, RefundId};
 
 impl Gateway {
@@ -34,23 +34,16 @@ impl Gateway {
 
     /// The intent's refund made for `cuid`, if Stripe has one.
     pub async fn find_refund(&self, intent: &PaymentIntentId, cuid: &Cuid) -> Result<Option<Refund>, GatewayError> {
-        let mut after: Option<String> = None;
-        loop {
-            let mut request = ListRefund::new().payment_intent(intent.as_str()).limit(PAGE);
-            if let Some(last) = &after {
-                request = request.starting_after(last.as_str());
-            }
-            let page = retried(|| request.send(&self.client)).await?;
-            after = page.data.last().map(|refund| refund.id.as_str().to_owned());
-            for refund in page.data {
-                if let Some(ours) = read::refund(refund)?.ours.filter(|refund| &refund.cuid == cuid) {
-                    return Ok(Some(ours));
-                }
-            }
-            if !page.has_more || after.is_none() {
-                return Ok(None);
-            }
-        }
+        let mut found = None;
+        self.walk_refunds(
+            || ListRefund::new().payment_intent(intent.as_str()),
+            |seen| {
+                found = seen.ours.filter(|refund| &refund.cuid == cuid);
+                found.is_none()
+            },
+        )
+        .await?;
+        Ok(found)
     }
 
     /// The refund now.

@@ -21,7 +21,7 @@ use shared::{
     domain::{Email, Password, UserId},
     payments,
     secrets::{behavior_version, https_client, SecretsClient},
-    store, telemetry, users, AppState, PaymentsState,
+    store, telemetry, users, CoreState, StripeState,
 };
 
 const USAGE: &str =
@@ -127,7 +127,7 @@ async fn run(command: Command) -> Result<String, String> {
     let https = https_client().map_err(explained)?;
     let aws = aws_config::defaults(behavior_version()).http_client(https).load().await;
     let secrets = SecretsClient::from_sdk_config(&aws).map_err(explained)?;
-    let app = || async { AppState::from_env_with(&secrets).await.map_err(explained) };
+    let app = || async { CoreState::from_env_with(&secrets).await.map_err(explained) };
     match command {
         Command::Help => Ok(USAGE.to_owned()),
         Command::Reconcile { since } => reconcile(&secrets, since).await,
@@ -156,7 +156,7 @@ async fn run(command: Command) -> Result<String, String> {
 }
 
 async fn reconcile(secrets: &SecretsClient, window: Duration) -> Result<String, String> {
-    let state = PaymentsState::from_env_with(secrets).await.map_err(explained)?;
+    let state = StripeState::from_env_with(secrets).await.map_err(explained)?;
     let since = SystemTime::now().checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
     let changes = payments::reconcile(state.ledger(), since).await.map_err(explained)?;
     let mut report: Vec<String> = changes.iter().map(ToString::to_string).collect();

@@ -8,7 +8,7 @@ use shared::{
     http::ApiError,
     lambda::answer,
     secrets::AppSecret,
-    store, users, AppState, PaymentsState,
+    store, users, CoreState, StripeState,
 };
 
 use crate::{service_env, services::HOW_TO_START, unique, Event};
@@ -17,8 +17,8 @@ use crate::{service_env, services::HOW_TO_START, unique, Event};
 /// services, and the handlers called exactly as the Lambda runtime calls them.
 #[derive(Clone, Copy)]
 pub struct TestApp {
-    pub state: &'static AppState,
-    pub payments: &'static PaymentsState,
+    pub state: &'static CoreState,
+    pub payments: &'static StripeState,
     pub secret: &'static AppSecret,
 }
 
@@ -86,21 +86,22 @@ impl TestApp {
             stripe_api_base: format!("{}/", stripe_api_base.trim_end_matches('/')),
             price: Price { amount: 2000, currency: Currency::parse("usd").expect("a currency") },
         };
-        let payments = PaymentsState::build(settings, product, &secret).await.expect("the test secret is valid");
-        let payments: &'static PaymentsState = Box::leak(Box::new(payments));
-        Self { state: &payments.app, payments, secret: Box::leak(Box::new(secret)) }
+        let payments = StripeState::build(settings, product, &secret).await.expect("the test secret is valid");
+        let payments: &'static StripeState = Box::leak(Box::new(payments));
+        Self { state: &payments.core, payments, secret: Box::leak(Box::new(secret)) }
     }
 
     /// An app whose MongoDB URI points at a port nothing listens on.
     pub async fn with_database_down() -> Self {
         let closed_port = crate::free_port();
-        let secret = AppSecret {
-            mongodb_uri: format!("mongodb://127.0.0.1:{closed_port}/?directConnection=true"),
-            jwt_secret: "a-test-signing-secret-of-32-chars!".into(),
-            stripe_secret_key: Some("sk_test_local".into()),
-            stripe_webhook_secret: Some("whsec_local".into()),
-            stripe_publishable_key: Some("pk_test_local".into()),
-        };
+        let text = json!({
+            "mongodbUri": format!("mongodb://127.0.0.1:{closed_port}/?directConnection=true"),
+            "jwtSecret": "a-test-signing-secret-of-32-chars!",
+            "stripeSecretKey": "sk_test_local",
+            "stripeWebhookSecret": "whsec_local",
+            "stripePublishableKey": "pk_test_local",
+        });
+        let secret = AppSecret::parse("unused", &text.to_string()).expect("a valid secret");
         let settings = Settings {
             secret_id: "unused".into(),
             database: unique("down_"),
@@ -119,7 +120,7 @@ impl TestApp {
     /// Runs a handler on an event, through the same path as the runtime.
     pub async fn send<F, Fut>(&self, handler: F, event: Event) -> TestResponse
     where
-        F: Fn(&'static AppState, Request) -> Fut,
+        F: Fn(&'static CoreState, Request) -> Fut,
         Fut: Future<Output = Result<Response<Body>, ApiError>>,
     {
         TestResponse::from(answer(self.state, event.into_request(), handler).await)
@@ -128,7 +129,7 @@ impl TestApp {
     /// The same for a payment function.
     pub async fn send_payment<F, Fut>(&self, handler: F, event: Event) -> TestResponse
     where
-        F: Fn(&'static PaymentsState, Request) -> Fut,
+        F: Fn(&'static StripeState, Request) -> Fut,
         Fut: Future<Output = Result<Response<Body>, ApiError>>,
     {
         TestResponse::from(answer(self.payments, event.into_request(), handler).await)

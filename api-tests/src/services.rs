@@ -55,5 +55,5 @@ pub async fn services_db() -> mongodb::Database {
     let secret = shared::secrets::AppSecret::fetch(&service_env("APP_SECRET_ID"))
         .await
         .unwrap_or_else(|err| panic!("Secrets Manager (moto) is not reachable: {err}. {HOW_TO_START}"));
-    shared::store::connect(&secret.mongodb_uri, &unique("stand_in_")).await.expect("a valid MongoDB URI")
+    shared::store::connect(&secret.core().mongodb_uri, &unique("stand_in_")).await.expect("a valid MongoDB URI")
 }

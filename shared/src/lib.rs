@@ -27,4 +27,4 @@ pub mod stripe;
 pub mod telemetry;
 pub mod users;
 
-pub use state::{AppState, PaymentsState, PublicConfig};
+pub use state::{CoreState, PublicConfig, StripeState};

@@ -10,9 +10,12 @@ use crate::{
     secrets::{AppSecret, SecretsClient},
     store::{self, LoginAttempts, PaymentClaims, Payments, Refunds, Users},
     stripe::Gateway,
+    users::Customers,
 };
 
-pub struct AppState {
+/// The core every function keeps: settings, MongoDB, users, tokens and
+/// the login throttle.
+pub struct CoreState {
     pub settings: Settings,
     pub db: Database,
     pub users: Users,
@@ -20,7 +23,7 @@ pub struct AppState {
     pub throttle: Throttle,
 }
 
-impl AppState {
+impl CoreState {
     /// Reads the environment and the secret; the cold-start path of every function.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
@@ -37,21 +40,24 @@ impl AppState {
     }
 
     pub async fn build(settings: Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
-        let db = store::connect(&secret.mongodb_uri, &settings.database).await?;
-        let tokens = Tokens::new(&secret.jwt_secret, settings.jwt_ttl);
+        let core = secret.core();
+        let db = store::connect(&core.mongodb_uri, &settings.database).await?;
+        let tokens = Tokens::new(&core.jwt_secret, settings.jwt_ttl);
         let throttle = Throttle::new(LoginAttempts::new(&db), settings.login_backoff);
         Ok(Self { settings, users: Users::new(&db), db, tokens, throttle })
     }
 
-    /// What logging in and changing a password take.
+    /// What registering, logging in and changing a password take.
     pub fn gate(&self) -> Gate<'_> {
         Gate { users: &self.users, tokens: &self.tokens, throttle: &self.throttle }
     }
 }
 
-/// What the payment functions keep: the common state plus Stripe.
-pub struct PaymentsState {
-    pub app: AppState,
+/// The core plus Stripe: what the functions that call Stripe keep (the
+/// payment functions, and updating or deleting a user, whose Stripe
+/// customer follows).
+pub struct StripeState {
+    pub core: CoreState,
     pub payments: Payments,
     pub claims: PaymentClaims,
     pub refunds: Refunds,
@@ -59,7 +65,7 @@ pub struct PaymentsState {
     pub webhook_secret: String,
 }
 
-impl PaymentsState {
+impl StripeState {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
         let product = PaymentSettings::from_env()?;
@@ -76,26 +82,15 @@ impl PaymentsState {
     }
 
     pub async fn build(settings: Settings, product: PaymentSettings, secret: &AppSecret) -> Result<Self, ConfigError> {
-        let (Some(stripe_key), Some(webhook_secret)) = (&secret.stripe_secret_key, &secret.stripe_webhook_secret)
-        else {
-            let missing: Vec<&str> = [
-                ("stripeSecretKey", &secret.stripe_secret_key),
-                ("stripeWebhookSecret", &secret.stripe_webhook_secret),
-            ]
-            .into_iter()
-            .filter(|(_, value)| value.is_none())
-            .map(|(key, _)| key)
-            .collect();
-            return Err(ConfigError::SecretIncomplete { id: settings.secret_id.clone(), keys: missing.join(", ") });
-        };
-        let stripe = Gateway::new(stripe_key, &product.stripe_api_base, &product.price)?;
-        let webhook_secret = webhook_secret.clone();
-        let app = AppState::build(settings, secret).await?;
+        let keys = secret.stripe()?;
+        let stripe = Gateway::new(keys.secret_key, &product.stripe_api_base, &product.price)?;
+        let webhook_secret = keys.webhook_secret.to_owned();
+        let core = CoreState::build(settings, secret).await?;
         Ok(Self {
-            payments: Payments::new(&app.db),
-            claims: PaymentClaims::new(&app.db),
-            refunds: Refunds::new(&app.db),
-            app,
+            payments: Payments::new(&core.db),
+            claims: PaymentClaims::new(&core.db),
+            refunds: Refunds::new(&core.db),
+            core,
             stripe,
             webhook_secret,
         })
@@ -107,9 +102,15 @@ impl PaymentsState {
             payments: &self.payments,
             claims: &self.claims,
             refunds: &self.refunds,
-            users: &self.app.users,
+            users: &self.core.users,
             stripe: &self.stripe,
         }
+    }
+
+    /// The narrow view updating and deleting a user take: the user and
+    /// their Stripe customer.
+    pub fn customers(&self) -> Customers<'_> {
+        Customers { users: &self.core.users, stripe: &self.stripe }
     }
 }
 
@@ -121,24 +122,10 @@ pub struct PublicConfig {
 impl PublicConfig {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
-        let secret = AppSecret::fetch(&settings.secret_id).await?;
-        Self::build(&settings, &secret)
+        Self::build(&AppSecret::fetch(&settings.secret_id).await?)
     }
 
-    /// The secret's `stripePublishableKey`, which must be a publishable key:
-    /// a secret key there would be handed to every browser.
-    pub fn build(settings: &Settings, secret: &AppSecret) -> Result<Self, ConfigError> {
-        let id = || settings.secret_id.clone();
-        let key = secret
-            .stripe_publishable_key
-            .as_ref()
-            .ok_or_else(|| ConfigError::SecretIncomplete { id: id(), keys: "stripePublishableKey".into() })?;
-        if !key.starts_with("pk_") {
-            return Err(ConfigError::SecretInvalid {
-                id: id(),
-                why: "stripePublishableKey must be a publishable key (pk_...)".into(),
-            });
-        }
-        Ok(Self { publishable_key: key.clone() })
+    pub fn build(secret: &AppSecret) -> Result<Self, ConfigError> {
+        Ok(Self { publishable_key: secret.publishable_key()?.to_owned() })
     }
 }

@@ -33,7 +33,7 @@ fn a_frozen_database_is_503_before_the_deadline() {
     let frozen = frozen_server();
     let secret = json!({
         "mongodbUri": format!("mongodb://{frozen}/?directConnection=true"),
-        "jwtSecret": app.secret.jwt_secret,
+        "jwtSecret": app.secret.core().jwt_secret,
     });
     let secret_id = rt.block_on(put_secret(&secret));
     let timeout = TIMEOUT_SECONDS.to_string();

@@ -29,7 +29,7 @@ async fn a_complete_secret_is_read_with_its_stripe_keys() {
     }))
     .await;
     let secret = AppSecret::fetch(&id).await.unwrap();
-    assert_eq!(secret.stripe_secret_key.as_deref(), Some("sk_test_123"));
+    assert_eq!(secret.stripe().unwrap().secret_key, "sk_test_123");
     assert!(!format!("{secret:?}").contains("sk_test"), "Debug must redact");
 }
 

@@ -81,7 +81,7 @@ fn a_function_whose_secret_appears_later_recovers_without_a_restart() {
     let login = Emulator::start("user-login", &[("APP_SECRET_ID", secret_id.as_str())]);
     let (status, _) = login.call(Event::of("user-login").json());
     assert_eq!(status, 503, "no secret yet");
-    let value = json!({ "mongodbUri": app.secret.mongodb_uri, "jwtSecret": app.secret.jwt_secret });
+    let value = json!({ "mongodbUri": app.secret.core().mongodb_uri, "jwtSecret": app.secret.core().jwt_secret });
     rt.block_on(api_tests::put_secret_named(&secret_id, &value));
     let (status, body) = login.call(Event::of("user-login").json());
     assert_eq!(status, 401, "configured on the next request, and answering: {body}");

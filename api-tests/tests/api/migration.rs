@@ -125,7 +125,7 @@ fn a_migration_that_cannot_run_reports_failed_with_its_cause() {
 fn services_database(rt: &tokio::runtime::Runtime, database: &str) -> mongodb::Database {
     rt.block_on(async {
         let secret = shared::secrets::AppSecret::fetch(&api_tests::service_env("APP_SECRET_ID")).await.unwrap();
-        shared::store::connect(&secret.mongodb_uri, database).await.unwrap()
+        shared::store::connect(&secret.core().mongodb_uri, database).await.unwrap()
     })
 }
 

@@ -225,12 +225,6 @@ fn config_hands_out_the_publishable_key_from_the_secret_and_nothing_else() {
 
 #[test]
 fn a_missing_or_secret_publishable_key_is_a_configuration_error_naming_it() {
-    let settings = shared::config::Settings {
-        secret_id: "app".into(),
-        database: "db".into(),
-        jwt_ttl: std::time::Duration::from_secs(60),
-        login_backoff: std::time::Duration::from_secs(30),
-    };
     let secret = |key: Option<&str>| {
         let mut text = json!({ "mongodbUri": "mongodb://h", "jwtSecret": "0123456789abcdef0123456789abcdef" });
         if let Some(key) = key {
@@ -238,9 +232,9 @@ fn a_missing_or_secret_publishable_key_is_a_configuration_error_naming_it() {
         }
         AppSecret::parse("app", &text.to_string()).unwrap()
     };
-    let missing = PublicConfig::build(&settings, &secret(None)).err().unwrap().to_string();
+    let missing = PublicConfig::build(&secret(None)).err().unwrap().to_string();
     assert_eq!(missing, "secret app lacks stripePublishableKey");
-    let secret_key = PublicConfig::build(&settings, &secret(Some("sk_live_oops"))).err().unwrap().to_string();
+    let secret_key = PublicConfig::build(&secret(Some("sk_live_oops"))).err().unwrap().to_string();
     assert!(secret_key.contains("must be a publishable key") && !secret_key.contains("sk_live_oops"), "{secret_key}");
 }
 

@@ -107,7 +107,7 @@ async fn an_expired_token_is_401_everywhere() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
     let token = signed(
-        &app.secret.jwt_secret,
+        &app.secret.core().jwt_secret,
         Algorithm::HS256,
         json!({ "sub": user.id, "iat": now() - 7300, "exp": now() - 100 }),
     );
@@ -130,8 +130,11 @@ async fn a_token_signed_with_another_secret_is_401_everywhere() {
 async fn a_token_with_another_algorithm_is_401_everywhere() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
-    let token =
-        signed(&app.secret.jwt_secret, Algorithm::HS512, json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }));
+    let token = signed(
+        &app.secret.core().jwt_secret,
+        Algorithm::HS512,
+        json!({ "sub": user.id, "iat": now(), "exp": now() + 600 }),
+    );
     assert_all_401(&app, Some(&format!("Bearer {token}")), &user.id, "HS512").await;
 }
 
@@ -149,7 +152,7 @@ async fn an_alg_none_token_is_401_everywhere() {
 async fn a_token_without_exp_is_401() {
     let app = TestApp::spawn().await;
     let user = app.admin().await;
-    let token = signed(&app.secret.jwt_secret, Algorithm::HS256, json!({ "sub": user.id, "iat": now() }));
+    let token = signed(&app.secret.core().jwt_secret, Algorithm::HS256, json!({ "sub": user.id, "iat": now() }));
     assert_all_401(&app, Some(&format!("Bearer {token}")), &user.id, "no exp").await;
 }
 

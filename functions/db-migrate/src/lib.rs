@@ -10,7 +10,7 @@ mod response;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::{store, telemetry, AppState};
+use shared::{store, telemetry, CoreState};
 
 /// A CloudFormation custom resource request (the fields used here).
 #[derive(Debug, Deserialize)]
@@ -39,7 +39,7 @@ pub async fn handle(event: LambdaEvent<Request>) -> Result<Value, Error> {
 /// Runs the migrations with the functions' own configuration; the error is
 /// the whole cause chain, for the stack's events (it names no secret).
 async fn migrate() -> Result<Value, String> {
-    let state = AppState::from_env().await.map_err(|err| telemetry::chain(&err))?;
+    let state = CoreState::from_env().await.map_err(|err| telemetry::chain(&err))?;
     let migrated = store::migrate(&state.db).await.map_err(|err| telemetry::chain(&err))?;
     tracing::info!(payments_upgraded = migrated.payments_upgraded, "database migrated");
     Ok(json!({ "PaymentsUpgraded": migrated.payments_upgraded }))

@@ -3,11 +3,11 @@
 
 use shared::{
     http::{authenticate, created, parse, responses::PaymentDto, ApiError, Body, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let confirmation = parse::confirmation(&req)?;
-    created(&PaymentDto::from(payments::confirm(state.ledger(), &caller.user, confirmation).await?))
+    created(&PaymentDto::from(payments::confirm(state.ledger(), &caller, confirmation).await?))
 }

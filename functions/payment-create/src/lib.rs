@@ -3,11 +3,11 @@
 
 use shared::{
     http::{authenticate, created, parse, responses::PaymentCreatedDto, ApiError, Body, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let cuid = parse::new_payment(&req)?;
-    created(&PaymentCreatedDto::from(payments::create(state.ledger(), &caller.user, cuid).await?))
+    created(&PaymentCreatedDto::from(payments::create(state.ledger(), &caller, cuid).await?))
 }

@@ -3,11 +3,11 @@
 use shared::{
     domain::PaymentIntentId,
     http::{authenticate, ok, path_param_as, responses::PaymentDto, ApiError, Body, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
-    ok(&PaymentDto::from(payments::get(state.ledger(), &caller.user, &intent).await?))
+    ok(&PaymentDto::from(payments::get(state.ledger(), &caller, &intent).await?))
 }

@@ -4,11 +4,11 @@
 
 use shared::{
     http::{authenticate, parse, responses, ApiError, Body, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let (limit, cursor) = parse::page(&req)?;
-    responses::payment_page(payments::list(&state.payments, caller.id(), limit, cursor).await?)
+    responses::payment_page(payments::list(state.ledger(), &caller, limit, cursor).await?)
 }

@@ -4,11 +4,11 @@
 use shared::{
     domain::PaymentIntentId,
     http::{authenticate, created, parse, path_param_as, responses::RefundDto, ApiError, Body, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let intent = path_param_as(&req, "id", PaymentIntentId::parse)?;
     let (cuid, amount) = parse::refund_request(&req)?;
     created(&RefundDto::from(payments::refund(state.ledger(), &caller, &intent, cuid, amount).await?))

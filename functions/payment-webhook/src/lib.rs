@@ -4,10 +4,10 @@
 
 use shared::{
     http::{ok, responses::WebhookAck, stripe_notification, ApiError, Body, Notification, Request, Response},
-    payments, PaymentsState,
+    payments, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
     let applied = match stripe_notification(&req, &state.webhook_secret)? {
         Notification::Intent(intent) => Some(payments::notified(state.ledger(), &intent).await?),
         Notification::Refund(refund) => Some(payments::refund_notified(state.ledger(), &refund).await?),

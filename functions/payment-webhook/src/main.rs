@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::PaymentsState::from_env, payment_webhook::handle).await
+    shared::lambda::run(shared::StripeState::from_env, payment_webhook::handle).await
 }

@@ -4,11 +4,11 @@
 use shared::{
     domain::UserId,
     http::{authenticate, ok, path_param_as, responses::UserDto, ApiError, Body, Request, Response},
-    users, PaymentsState,
+    users, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
-    ok(&UserDto::from(users::delete(&state.app.users, &state.stripe, &caller, id).await?))
+    ok(&UserDto::from(users::delete(state.customers(), &caller, id).await?))
 }

@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::AppState::from_env, user_get::handle).await
+    shared::lambda::run(shared::CoreState::from_env, user_get::handle).await
 }

@@ -4,10 +4,10 @@
 
 use shared::{
     http::{authenticate, parse, responses, ApiError, Body, Request, Response},
-    users, AppState,
+    users, CoreState,
 };
 
-pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &'static CoreState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
     let (limit, cursor) = parse::page(&req)?;
     responses::user_page(users::list(&state.users, &caller, limit, cursor).await?)

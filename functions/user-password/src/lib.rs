@@ -4,10 +4,10 @@
 use shared::{
     auth,
     http::{authenticate, created, parse, responses::AuthGrant, ApiError, Body, Request, Response},
-    AppState,
+    CoreState,
 };
 
-pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &'static CoreState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, &req).await?;
     let (current, new) = parse::password_change(&req)?;
     let access_token = auth::change_password(state.gate(), &caller, &current, &new).await?;

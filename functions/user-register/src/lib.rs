@@ -2,11 +2,11 @@
 
 use shared::{
     http::{created, parse, responses::AuthGrant, ApiError, Body, Request, Response},
-    users, AppState,
+    users, CoreState,
 };
 
-pub async fn handle(state: &'static AppState, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &'static CoreState, req: Request) -> Result<Response<Body>, ApiError> {
     let new_user = parse::new_user(&req)?;
-    let access_token = users::register(&state.users, &state.tokens, new_user).await?;
+    let access_token = users::register(state.gate(), new_user).await?;
     created(&AuthGrant { access_token })
 }

@@ -4,12 +4,12 @@
 use shared::{
     domain::UserId,
     http::{authenticate, ok, parse, path_param_as, responses::UserDto, ApiError, Body, Request, Response},
-    users, PaymentsState,
+    users, StripeState,
 };
 
-pub async fn handle(state: &'static PaymentsState, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(&state.app, &req).await?;
+pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(&state.core, &req).await?;
     let id = path_param_as(&req, "id", UserId::parse)?;
     let patch = parse::user_patch(&req)?;
-    ok(&UserDto::from(users::update(&state.app.users, &state.stripe, &caller, id, patch).await?))
+    ok(&UserDto::from(users::update(state.customers(), &caller, id, patch).await?))
 }

@@ -9,7 +9,7 @@ pub use reconcile::{reconcile, Change};
 pub use refund::refund;
 
 use crate::{
-    auth::Denied,
+    auth::{Caller, Denied},
     domain::{
         Cuid, Cursor, Intent, Page, PageLimit, Payment, PaymentIntentId, PaymentMethodId, PaymentStatus, RefundId,
         User, UserId,
@@ -80,7 +80,8 @@ pub enum Applied {
 /// POST /payment: the same (user, cuid) always yields the same PaymentIntent,
 /// whether asked twice at once or a day apart, and a client is only ever
 /// handed the one that is recorded.
-pub async fn create(ledger: Ledger<'_>, user: &User, cuid: Cuid) -> Result<Intent, PaymentsError> {
+pub async fn create(ledger: Ledger<'_>, caller: &Caller, cuid: Cuid) -> Result<Intent, PaymentsError> {
+    let user = &caller.user;
     if let Some(existing) = ledger.payments.by_cuid(user.id, &cuid).await? {
         return refreshed(ledger, &existing.intent_id).await;
     }
@@ -121,7 +122,8 @@ async fn stored(ledger: Ledger<'_>, user: &User, cuid: Cuid, intent: Intent) -> 
 
 /// POST /payment/confirm, for the owner of the payment only. Confirming a
 /// payment that succeeded answers it as it is; a canceled one is refused.
-pub async fn confirm(ledger: Ledger<'_>, user: &User, asked: Confirmation) -> Result<Intent, PaymentsError> {
+pub async fn confirm(ledger: Ledger<'_>, caller: &Caller, asked: Confirmation) -> Result<Intent, PaymentsError> {
+    let user = &caller.user;
     let payment = owned(ledger, user.id, &asked.intent).await?;
     if payment.cuid != asked.cuid {
         return Err(PaymentsError::CuidMismatch);
@@ -181,7 +183,8 @@ fn settled(intent: Intent) -> Result<Intent, PaymentsError> {
 /// POST /payment/{id}/cancel, for the owner only: cancels at Stripe when
 /// Stripe allows it. A payment that succeeded or was canceled already is
 /// refused.
-pub async fn cancel(ledger: Ledger<'_>, user: &User, intent: &PaymentIntentId) -> Result<Intent, PaymentsError> {
+pub async fn cancel(ledger: Ledger<'_>, caller: &Caller, intent: &PaymentIntentId) -> Result<Intent, PaymentsError> {
+    let user = &caller.user;
     let payment = owned(ledger, user.id, intent).await?;
     if payment.status.is_final() {
         return Err(PaymentsError::WrongState(payment.status));
@@ -201,19 +204,20 @@ pub async fn cancel(ledger: Ledger<'_>, user: &User, intent: &PaymentIntentId) -
 }
 
 /// GET /payment/{id}: the caller's payment as Stripe sees it now.
-pub async fn get(ledger: Ledger<'_>, user: &User, intent: &PaymentIntentId) -> Result<Intent, PaymentsError> {
+pub async fn get(ledger: Ledger<'_>, caller: &Caller, intent: &PaymentIntentId) -> Result<Intent, PaymentsError> {
+    let user = &caller.user;
     let payment = owned(ledger, user.id, intent).await?;
     refreshed(ledger, &payment.intent_id).await
 }
 
 /// GET /payment: one page of the user's payments, newest first.
 pub async fn list(
-    payments: &Payments,
-    user: UserId,
+    ledger: Ledger<'_>,
+    caller: &Caller,
     limit: PageLimit,
     after: Option<Cursor>,
 ) -> Result<Page<Payment>, PaymentsError> {
-    Ok(payments.page(user, limit, after).await?)
+    Ok(ledger.payments.page(caller.id(), limit, after).await?)
 }
 
 /// A webhook said something happened to a refund: its stored status

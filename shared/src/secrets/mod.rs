@@ -17,13 +17,30 @@ use crate::config::ConfigError;
 /// Shortest JWT signing secret we accept: HS256 wants at least 256 bits.
 const MIN_JWT_SECRET_LEN: usize = 32;
 
+/// The secret, parsed and checked once, here. What every function needs
+/// (MongoDB, the JWT key) is checked when it is read; Stripe's parts are
+/// checked when a function asks for them, so a function without Stripe
+/// starts without them.
 pub struct AppSecret {
-    pub mongodb_uri: String,
-    pub jwt_secret: String,
-    pub stripe_secret_key: Option<String>,
-    pub stripe_webhook_secret: Option<String>,
+    id: String,
+    core: CoreSecret,
+    stripe_secret_key: Option<String>,
+    stripe_webhook_secret: Option<String>,
     /// Stripe.js's key, handed to front ends by `GET /config`.
-    pub stripe_publishable_key: Option<String>,
+    stripe_publishable_key: Option<String>,
+}
+
+/// What every function takes from the secret.
+pub struct CoreSecret {
+    pub mongodb_uri: String,
+    /// At least [`MIN_JWT_SECRET_LEN`] characters.
+    pub jwt_secret: String,
+}
+
+/// What the functions that call Stripe take from the secret: both keys.
+pub struct StripeSecret<'a> {
+    pub secret_key: &'a str,
+    pub webhook_secret: &'a str,
 }
 
 impl fmt::Debug for AppSecret {
@@ -52,34 +69,67 @@ impl AppSecret {
     }
 
     pub fn parse(secret_id: &str, text: &str) -> Result<Self, ConfigError> {
-        let id = || secret_id.to_owned();
         let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
-            return Err(ConfigError::SecretNotJson { id: id() });
+            return Err(ConfigError::SecretNotJson { id: secret_id.to_owned() });
         };
         let text_of = |key: &str| map.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
-        let (mongodb_uri, jwt_secret) = (text_of("mongodbUri"), text_of("jwtSecret"));
-        let missing: Vec<&str> = [("mongodbUri", &mongodb_uri), ("jwtSecret", &jwt_secret)]
-            .into_iter()
-            .filter(|(_, value)| value.is_none())
-            .map(|(key, _)| key)
-            .collect();
-        let (Some(mongodb_uri), Some(jwt_secret)) = (mongodb_uri, jwt_secret) else {
-            return Err(ConfigError::SecretIncomplete { id: id(), keys: missing.join(", ") });
+        let core = match (text_of("mongodbUri"), text_of("jwtSecret")) {
+            (Some(mongodb_uri), Some(jwt_secret)) => CoreSecret { mongodb_uri, jwt_secret },
+            (uri, jwt) => {
+                return Err(lacking(secret_id, &[("mongodbUri", uri.is_some()), ("jwtSecret", jwt.is_some())]))
+            }
         };
-        if jwt_secret.len() < MIN_JWT_SECRET_LEN {
-            return Err(ConfigError::SecretInvalid {
-                id: id(),
-                why: format!("jwtSecret must be at least {MIN_JWT_SECRET_LEN} characters"),
-            });
+        if core.jwt_secret.len() < MIN_JWT_SECRET_LEN {
+            return Err(invalid(secret_id, format!("jwtSecret must be at least {MIN_JWT_SECRET_LEN} characters")));
         }
         Ok(Self {
-            mongodb_uri,
-            jwt_secret,
+            id: secret_id.to_owned(),
+            core,
             stripe_secret_key: text_of("stripeSecretKey"),
             stripe_webhook_secret: text_of("stripeWebhookSecret"),
             stripe_publishable_key: text_of("stripePublishableKey"),
         })
     }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn core(&self) -> &CoreSecret {
+        &self.core
+    }
+
+    /// Both Stripe keys, or an error naming each one missing.
+    pub fn stripe(&self) -> Result<StripeSecret<'_>, ConfigError> {
+        match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
+            (Some(secret_key), Some(webhook_secret)) => Ok(StripeSecret { secret_key, webhook_secret }),
+            (secret_key, webhook_secret) => Err(lacking(
+                &self.id,
+                &[("stripeSecretKey", secret_key.is_some()), ("stripeWebhookSecret", webhook_secret.is_some())],
+            )),
+        }
+    }
+
+    /// `stripePublishableKey`, which must be a publishable key: a secret
+    /// key there would be handed to every browser.
+    pub fn publishable_key(&self) -> Result<&str, ConfigError> {
+        let key = self.stripe_publishable_key.as_deref();
+        let key = key.ok_or_else(|| lacking(&self.id, &[("stripePublishableKey", false)]))?;
+        if !key.starts_with("pk_") {
+            return Err(invalid(&self.id, "stripePublishableKey must be a publishable key (pk_...)".into()));
+        }
+        Ok(key)
+    }
+}
+
+/// `keys` are (name, present) pairs; the error names the absent ones.
+fn lacking(id: &str, keys: &[(&str, bool)]) -> ConfigError {
+    let missing: Vec<&str> = keys.iter().filter(|(_, present)| !present).map(|(key, _)| *key).collect();
+    ConfigError::SecretIncomplete { id: id.to_owned(), keys: missing.join(", ") }
+}
+
+fn invalid(id: &str, why: String) -> ConfigError {
+    ConfigError::SecretInvalid { id: id.to_owned(), why }
 }
 
 #[cfg(test)]
@@ -92,14 +142,27 @@ mod tests {
     fn a_complete_secret_parses() {
         let text = format!(r#"{{"mongodbUri": "mongodb://h", "jwtSecret": "{GOOD_JWT}"}}"#);
         let secret = AppSecret::parse("app", &text).unwrap();
-        assert_eq!(secret.mongodb_uri, "mongodb://h");
-        assert!(secret.stripe_secret_key.is_none());
+        assert_eq!(secret.core().mongodb_uri, "mongodb://h");
+        assert_eq!(secret.stripe().err().unwrap().to_string(), "secret app lacks stripeSecretKey, stripeWebhookSecret");
     }
 
     #[test]
     fn missing_keys_are_all_named() {
         let err = AppSecret::parse("app", r#"{"other": 1}"#).unwrap_err();
         assert_eq!(err.to_string(), "secret app lacks mongodbUri, jwtSecret");
+    }
+
+    #[test]
+    fn stripe_keys_come_in_pairs_and_the_missing_one_is_named() {
+        let text = format!(r#"{{"mongodbUri": "m", "jwtSecret": "{GOOD_JWT}", "stripeSecretKey": "sk_test_1"}}"#);
+        let secret = AppSecret::parse("app", &text).unwrap();
+        assert_eq!(secret.stripe().err().unwrap().to_string(), "secret app lacks stripeWebhookSecret");
+        let text = format!(
+            r#"{{"mongodbUri": "m", "jwtSecret": "{GOOD_JWT}", "stripeSecretKey": "sk_test_1", "stripeWebhookSecret": "whsec_1"}}"#
+        );
+        let secret = AppSecret::parse("app", &text).unwrap();
+        let stripe = secret.stripe().unwrap();
+        assert_eq!((stripe.secret_key, stripe.webhook_secret), ("sk_test_1", "whsec_1"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::{
     auth::{
         password::{self, HashError},
-        Caller, Denied, SigningFailed, Throttle, Tokens,
+        Caller, Denied, Gate, SigningFailed, Throttle,
     },
     domain::{Cursor, Email, NewUser, Page, PageLimit, Password, Role, User, UserId, UserName, UserPatch},
     store::{StoreError, Users},
@@ -38,10 +38,18 @@ impl From<StoreError> for UsersError {
     }
 }
 
+/// What updating and deleting a user take: the accounts and Stripe, where
+/// each user's customer follows their account.
+#[derive(Clone, Copy)]
+pub struct Customers<'a> {
+    pub users: &'a Users,
+    pub stripe: &'a Gateway,
+}
+
 /// Opens an account and answers its first access token.
-pub async fn register(users: &Users, tokens: &Tokens, new: NewUser) -> Result<String, UsersError> {
-    let user = open_account(users, new).await?;
-    Ok(tokens.issue(&user)?)
+pub async fn register(gate: Gate<'_>, new: NewUser) -> Result<String, UsersError> {
+    let user = open_account(gate.users, new).await?;
+    Ok(gate.tokens.issue(&user)?)
 }
 
 /// POST /user: an admin opens an account for someone.
@@ -91,8 +99,7 @@ pub async fn list(
 /// email or name goes to the user's Stripe customer too, after our record:
 /// if Stripe fails, the same request again completes it.
 pub async fn update(
-    users: &Users,
-    stripe: &Gateway,
+    Customers { users, stripe }: Customers<'_>,
     caller: &Caller,
     id: UserId,
     patch: UserPatch,
@@ -117,7 +124,11 @@ pub async fn update(
 /// personal data leaves Stripe too. If Stripe fails nothing is removed; if
 /// our delete fails after Stripe's, the same request again completes it
 /// (a customer already gone counts as deleted). Payment records stay.
-pub async fn delete(users: &Users, stripe: &Gateway, caller: &Caller, id: UserId) -> Result<User, UsersError> {
+pub async fn delete(
+    Customers { users, stripe }: Customers<'_>,
+    caller: &Caller,
+    id: UserId,
+) -> Result<User, UsersError> {
     caller.require_self_or_admin(id)?;
     let user = users.get(id).await?.ok_or(UsersError::NotFound)?;
     if let Some(customer) = &user.customer_id {

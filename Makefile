@@ -8,28 +8,28 @@ TOOLS := $(VENV)/.installed
 .PHONY: serve test services bench chaos lint build contract package
 
 serve: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py serve
+	$(VENV)/bin/python -m tools.stack serve
 
 # CI's steps, in order (stopping at the first that fails): lint, build,
 # the tests, contract, package. Each also runs alone: `make lint` etc.
 test: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py test
+	$(VENV)/bin/python -m tools.stack test
 
 lint: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py lint
+	$(VENV)/bin/python -m tools.stack lint
 
 build: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py build
+	$(VENV)/bin/python -m tools.stack build
 
 contract: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py contract
+	$(VENV)/bin/python -m tools.stack contract
 
 package: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py package
+	$(VENV)/bin/python -m tools.stack package
 
 # The stand-ins alone, for running `cargo test` by hand.
 services: $(TOOLS)
-	$(VENV)/bin/python tools/stack.py services
+	$(VENV)/bin/python -m tools.stack services
 
 # Exactly-once money under crashes: the release binaries under killed
 # invocations, frozen services and lost webhooks (docs/testing.md). A seed
@@ -37,11 +37,11 @@ services: $(TOOLS)
 # CHAOS_OPERATIONS sets the length (500).
 chaos: $(TOOLS)
 	cargo build --release --workspace --bins
-	$(VENV)/bin/python tools/chaos.py
+	$(VENV)/bin/python -m tools.chaos
 
 # Size, cold start and latency of every release binary (docs/performance.md).
 bench: $(TOOLS)
-	$(VENV)/bin/python tools/bench.py
+	$(VENV)/bin/python -m tools.bench
 
 # Pinned tools (nx-27017, moto, localstripe, aws-sam-cli, cargo-lambda) in a
 # project-local virtualenv, reinstalled when the pins change.

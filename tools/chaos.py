@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The chaos run (issue 19): the real function binaries under the Lambda
-Runtime Interface Emulator, behind tools/gateway.py, against the local
+Runtime Interface Emulator, behind tools.gateway, against the local
 stand-ins, driven by simulated clients while faults are injected at random
 points; then Stripe's truth (the emulator) and the database are compared.
 
-    CHAOS_PROFILE=debug .venv/bin/python tools/chaos.py
-    CHAOS_SEED=1234 CHAOS_OPERATIONS=500 .venv/bin/python tools/chaos.py
-    CHAOS_SEEDS=1,2,3 CHAOS_OPERATIONS=60 CHAOS_PROFILE=debug .venv/bin/python tools/chaos.py
+    CHAOS_PROFILE=debug .venv/bin/python -m tools.chaos
+    CHAOS_SEED=1234 CHAOS_OPERATIONS=500 .venv/bin/python -m tools.chaos
+    CHAOS_SEEDS=1,2,3 CHAOS_OPERATIONS=60 CHAOS_PROFILE=debug .venv/bin/python -m tools.chaos
 
 Environment: CHAOS_SEED (default: random, printed), CHAOS_OPERATIONS (500),
 CHAOS_SEEDS (a comma list: several runs, each on fresh stand-ins),
@@ -22,7 +22,7 @@ What runs:
 
 - the stand-ins (services.start_services, in memory), the indexes and an admin
   (`payments-admin migrate`, `seed-admin`), and the API through
-  tools/gateway.py with up to 3 containers per function;
+  tools.gateway with up to 3 containers per function;
 - USERS clients and the admin, running a schedule drawn from the seed:
   register, login, create (a cuid), confirm (good, declined, 3-D Secure,
   refund-failing and disputed test cards), 3-D Secure finished in the
@@ -95,9 +95,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gateway as local_gateway
-import services
-from services import ROOT
+from tools import gateway as local_gateway
+from tools.standins import services
+from tools.standins.services import ROOT
 
 USERS = 6
 # Operations in flight at once (each client's own stay in order).
@@ -746,9 +746,9 @@ class Run:
             self.pids = {}
             for proc in procs.running:
                 args = " ".join(map(str, proc.args))
-                if "nx27017_launcher.py" in args:
+                if "nx27017_launcher" in args:
                     self.pids["mongo"] = proc.pid
-                elif "localstripe_launcher.py" in args:
+                elif "localstripe_launcher" in args:
                     self.pids["stripe"] = proc.pid
             if set(self.pids) != {"mongo", "stripe"}:
                 sys.exit("chaos: the run needs nx-27017 and localstripe (not Stripe's test mode)")

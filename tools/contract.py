@@ -1,6 +1,6 @@
 """The contract, fuzzed: schemathesis against the local API.
 
-The local API is tools/gateway.py: API Gateway's events, delivered to the
+The local API is tools.gateway: API Gateway's events, delivered to the
 real function binaries under the Lambda Runtime Interface Emulator. Every
 operation of our document is run three times, as a user, as an admin and
 without a token, with every check on and the stateful links followed; then
@@ -17,8 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import gateway
-from services import free_port, make_admin
+from tools import gateway
+from tools.standins.services import free_port, make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"

@@ -10,15 +10,15 @@ so the local API answers it as the deployed one does. Browsers on any
 origin get the deployed API's CORS answers (the template's
 CorsConfiguration, with every origin allowed).
 
-For tools/chaos.py, `serve` can also run up to `concurrency` containers per
+For tools.chaos, `serve` can also run up to `concurrency` containers per
 function (a request finding them all busy waits for one, as at Lambda's
 reserved concurrency), with the functions' `timeout`; the server's
 `functions` attribute holds the running containers, whose `kill()` is a
 container dying mid-invocation. A container found dead is replaced on the
 next request, and a request queued on it goes to another.
 
-    gateway.py --port 9000     (with the environment `make services` prints)
-    gateway.py --routes        the routes it serves, one `function<TAB>route key` a line
+    .venv/bin/python -m tools.gateway --port 9000   (with the environment `make services` prints)
+    .venv/bin/python -m tools.gateway --routes      the routes it serves, one `function<TAB>route key` a line
 """
 
 import base64
@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-import services
+from tools.standins import services
 
 
 DEFAULT_ROUTE = "$default"

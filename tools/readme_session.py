@@ -2,7 +2,7 @@
 
 The README's "A session" block is a bash script whose answers are shown as
 `# {...}` comments. This runs it with bash against the real function
-binaries behind tools/gateway.py, on a database of its own, and checks every
+binaries behind tools.gateway, on a database of its own, and checks every
 answer against the comment shown for it: the same fields with the same
 values, except ids, which stand for whatever this run's payment is, and
 values shown cut short with `...`, which must start as shown.
@@ -15,8 +15,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-import gateway
-from services import free_port, make_admin
+from tools import gateway
+from tools.standins.services import free_port, make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

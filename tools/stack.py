@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """The entry point of `make test`, `make services` and `make serve`.
 
-    stack.py test      CI: lint, build, start the stand-ins in memory, run
-                       every test, the README's session, the bounded chaos
-                       run and the contract's fuzzing, then package
-    stack.py lint|build|contract|package   one of those steps
-    stack.py services  start the stand-ins and print the environment for `cargo test`
-    stack.py serve     start them with persistent data and serve the API
+    python -m tools.stack test      CI: lint, build, start the stand-ins in memory,
+                                    run every test, the README's session, the bounded
+                                    chaos run and the contract's fuzzing, then package
+    python -m tools.stack lint|build|contract|package   one of those steps
+    python -m tools.stack services  start the stand-ins and print the environment for `cargo test`
+    python -m tools.stack serve     start them with persistent data and serve the API
 
-Imports go one way: services.py (the stand-ins) <- gateway.py (the local API
-Gateway) <- contract.py, readme_session.py <- this file.
+Run from the repository's root. Imports go one way (tools/__init__.py, checked
+by tools.layers in `lint`): tools.standins (the stand-ins) <- tools.gateway
+(the local API Gateway) <- tools.contract, tools.readme_session <- this module.
 """
 
 import argparse
@@ -24,11 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-import contract
-import gateway
-import readme_session
-import services
-from services import BIN, LOCAL, ROOT, Processes, cargo, make_admin
+from tools import contract, gateway, layers, readme_session
+from tools.standins import services
+from tools.standins.services import BIN, LOCAL, ROOT, Processes, cargo, make_admin
 
 
 def sam(args: list[str]) -> int:
@@ -39,8 +38,10 @@ def sam(args: list[str]) -> int:
 
 
 def lint() -> int:
-    """The template as SAM and cfn-lint read it, and the code as rustfmt writes it."""
-    return sam(["validate", "--lint"]) or cargo(["fmt", "--all", "--check"], {})
+    """tools/' one direction of imports, the template as SAM and cfn-lint
+    read it, and the code as rustfmt writes it."""
+    print("$ python -m tools.layers", flush=True)
+    return layers.main() or sam(["validate", "--lint"]) or cargo(["fmt", "--all", "--check"], {})
 
 
 def build(env: dict[str, str]) -> int:
@@ -51,9 +52,10 @@ def build(env: dict[str, str]) -> int:
 def python_tests() -> int:
     """The stand-ins' own rules, each on a stand-in of its own, and stopping
     `make serve` under every signal."""
-    for script in ["test_localstripe_rules.py", "test_nx27017_rules.py", "test_stack_stop.py"]:
-        print(f"$ tools/{script}", flush=True)
-        code = subprocess.call([str(BIN / "python"), str(ROOT / "tools" / script)], cwd=ROOT, stdin=subprocess.DEVNULL)
+    for module in ["tools.standins.test_localstripe_rules", "tools.standins.test_nx27017_rules",
+                   "tools.test_stack_stop"]:
+        print(f"$ python -m {module}", flush=True)
+        code = subprocess.call([str(BIN / "python"), "-m", module], cwd=ROOT, stdin=subprocess.DEVNULL)
         if code != 0:
             return code
     return 0
@@ -92,12 +94,12 @@ CHAOS_SEEDS, CHAOS_OPERATIONS = "1,2,3", "150"
 
 
 def bounded_chaos() -> tuple[int, str]:
-    """tools/chaos.py on the fixed seeds, each on stand-ins of its own. A
+    """tools.chaos on the fixed seeds, each on stand-ins of its own. A
     stop signal is passed on, and the run given time to stop its own
     stand-ins."""
     settings = {"CHAOS_SEEDS": CHAOS_SEEDS, "CHAOS_OPERATIONS": CHAOS_OPERATIONS, "CHAOS_PROFILE": "debug"}
-    print(f"$ {' '.join(f'{k}={v}' for k, v in settings.items())} tools/chaos.py", flush=True)
-    chaos = subprocess.Popen([str(BIN / "python"), str(ROOT / "tools" / "chaos.py")], cwd=ROOT,
+    print(f"$ {' '.join(f'{k}={v}' for k, v in settings.items())} python -m tools.chaos", flush=True)
+    chaos = subprocess.Popen([str(BIN / "python"), "-m", "tools.chaos"], cwd=ROOT,
                              env={**os.environ, **settings}, stdin=subprocess.DEVNULL)
     try:
         code = chaos.wait()
@@ -131,9 +133,10 @@ def cargo_test(env: dict[str, str]) -> tuple[int, int, int]:
 def sam_build() -> int:
     """What `sam build` packages: arm64 where the target installs, else x86_64.
 
-    sam builds one function at a time, each a fat-LTO link on one core. One
-    `cargo lambda build` of every binary first, with the flags sam uses, runs
-    the links side by side; sam then finds each binary fresh and packages it."""
+    One `cargo lambda build` of every binary first, with the flags sam uses
+    (so the same features), builds the dependencies once on every core; sam,
+    which builds one function at a time, then finds each binary fresh and
+    packages it."""
     arm = subprocess.call(["rustup", "target", "add", "aarch64-unknown-linux-gnu"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
     architecture = "arm64" if arm else "x86_64"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stopping `make serve` leaves nothing behind, whatever signal arrives.
 
-Runs `tools/stack.py serve` as `make serve` does (a process group of its
+Runs `python -m tools.stack serve` as `make serve` does (a process group of its
 own, a data directory of its own here), waits until the API answers and
 function containers run, then:
 
@@ -24,8 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import services
-from checks import check
+from tools.standins import services
+from tools.standins.checks import check
 
 
 def answers(url: str, data: bytes | None = None) -> bool:
@@ -40,17 +40,17 @@ def answers(url: str, data: bytes | None = None) -> bool:
 
 
 def started(local: Path) -> tuple[subprocess.Popen, int]:
-    """`stack.py serve` up, with the API answering and containers running."""
+    """`tools.stack serve` up, with the API answering and containers running."""
     port = services.free_port()
     env = {**os.environ, "API_PORT": str(port), "PAYMENTS_LOCAL_DIR": str(local)}
-    serve = subprocess.Popen([sys.executable, str(services.ROOT / "tools" / "stack.py"), "serve"], env=env,
+    serve = subprocess.Popen([sys.executable, "-m", "tools.stack", "serve"], cwd=services.ROOT, env=env,
                              start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while not answers(f"{base}/openapi.json"):
         if serve.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"stack.py serve did not serve the API (exit {serve.poll()}); logs in {local}")
+            raise SystemExit(f"tools.stack serve did not serve the API (exit {serve.poll()}); logs in {local}")
         time.sleep(0.5)
     answers(f"{base}/config")
     answers(f"{base}/user/login", b'{"email": "nobody@example.com", "password": "not-a-password"}')
@@ -88,8 +88,8 @@ def killed_then_next_run(local: Path) -> bool:
     serve.wait()
     ok = check("SIGKILL: leaves processes behind (nothing can catch it)", bool(alive(tree)))
     os.environ["PAYMENTS_LOCAL_DIR"] = str(local)
-    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'tools'); import services; "
-                    "services.stop_leftovers()"], cwd=services.ROOT, check=True)
+    subprocess.run([sys.executable, "-c", "from tools.standins import services; services.stop_leftovers()"],
+                   cwd=services.ROOT, check=True)
     left = alive(tree)
     return check("SIGKILL: the next run stops what it left", not left, f"left running: {left}") and ok
 

@@ -2,7 +2,7 @@
 """localstripe, patched where it differs from Stripe in ways a Stripe client
 or this API depends on, and served on 127.0.0.1 only.
 
-    localstripe_launcher.py --port 8420
+    .venv/bin/python -m tools.standins.localstripe_launcher --port 8420
 
 Each patch below names the divergence it closes. Nothing here is specific to
 this project's requests: it makes localstripe answer as Stripe documents.

@@ -2,10 +2,10 @@
 """nx-27017, patched where it differs from MongoDB in ways this API's schema
 meets, and served like the plain `nx-27017` command (same arguments).
 
-    nx27017_launcher.py --host 127.0.0.1 -p 27017 --data-dir memory
+    .venv/bin/python -m tools.standins.nx27017_launcher --host 127.0.0.1 -p 27017 --data-dir memory
 
 Each patch below is headed by the divergence it closes; none knows this
-project's collections or fields. `tools/test_nx27017_rules.py` proves each
+project's collections or fields. `tools/standins/test_nx27017_rules.py` proves each
 one through the Rust driver, the way the functions meet it.
 """
 

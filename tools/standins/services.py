@@ -1,11 +1,13 @@
 """The stand-ins for the cloud, on free loopback ports: nx-27017 for MongoDB
 Atlas, moto for AWS Secrets Manager and localstripe (through
-tools/localstripe_launcher.py) for Stripe; and the processes a run starts.
+localstripe_launcher) for Stripe; and the processes a run starts.
 
 The functions reach all three through their ordinary configuration: a
 MongoDB URI and Stripe keys in the secret, AWS_ENDPOINT_URL_SECRETS_MANAGER,
-STRIPE_API_BASE. This module imports nothing of tools/: the gateway and the
-entry points (stack.py, chaos.py, bench.py) build on it.
+STRIPE_API_BASE. This module imports nothing of tools/ (layer 1, see
+tools/__init__.py): the gateway and the entry points (tools.stack,
+tools.chaos, tools.bench, ...) build on it. The launchers run as modules
+(`python -m tools.standins.<launcher>`) from the repository's root.
 """
 
 import json
@@ -20,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # tools/standins/services.py -> the repository
 BIN = ROOT / ".venv" / "bin"
 # Where runs keep their data and logs; a test of the stack itself moves it.
 LOCAL = Path(os.environ.get("PAYMENTS_LOCAL_DIR", ROOT / ".local"))
@@ -173,7 +175,8 @@ class Processes:
     def start(self, name: str, args: list[str], port: int, logs: Path) -> None:
         """Starts a server and waits until it listens on `port`."""
         log = logs / f"{name}.log"
-        proc = self.spawn(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # From the repository's root, where `python -m tools.standins.<launcher>` finds the package.
+        proc = self.spawn(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
         self.servers.append(proc)
         if not wait_for_port(port, 60, alive=lambda: proc.poll() is None):
             state = f"exited with {proc.returncode}" if proc.poll() is not None else "did not listen within 60s"
@@ -226,7 +229,7 @@ def start_services(procs: Processes, persistent: bool, run_dir: Path | None = No
     data = LOCAL / "mongo" if persistent else "memory"
     if persistent:
         (LOCAL / "mongo").mkdir(parents=True, exist_ok=True)
-    procs.start("nx-27017", [str(BIN / "python"), str(ROOT / "tools" / "nx27017_launcher.py"), "--host", "127.0.0.1",
+    procs.start("nx-27017", [str(BIN / "python"), "-m", "tools.standins.nx27017_launcher", "--host", "127.0.0.1",
                              "-p", str(mongo_port), "--data-dir", str(data),
                              "--log-file", str(run_dir / "nx-27017.server.log"),
                              "--pid-file", str(run_dir / "nx-27017.pid")], mongo_port, run_dir)
@@ -266,7 +269,7 @@ def start_stripe(procs: Processes, run_dir: Path) -> tuple[str, str, str]:
         print("Stripe: the account's test mode (STRIPE_TEST_SECRET_KEY); tests of the emulator's hooks will say so")
         return "https://api.stripe.com/", key, os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unset")
     port = free_port()
-    procs.start("localstripe", [str(BIN / "python"), str(ROOT / "tools" / "localstripe_launcher.py"),
+    procs.start("localstripe", [str(BIN / "python"), "-m", "tools.standins.localstripe_launcher",
                                 "--port", str(port)], port, run_dir)
     # localstripe accepts any key; these only have Stripe's shape.
     return f"http://127.0.0.1:{port}/", "sk_test_local", "pk_test_local"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self check of the rules tools/localstripe_launcher.py adds to localstripe.
+"""Self check of the rules tools/standins/localstripe_launcher.py adds to localstripe.
 
-    .venv/bin/python tools/test_localstripe_rules.py
+    .venv/bin/python -m tools.standins.test_localstripe_rules
 
 Starts the launcher on a free loopback port, checks each rule through raw
 HTTP (as a Stripe client would, API version 2026-09-30.endive), prints PASS
@@ -22,10 +22,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from checks import check, failures, passed
-from services import free_port
+from tools.standins.checks import check, failures, passed
+from tools.standins.services import free_port
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tools/standins/ -> the repository
 VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 VERSION = "2026-09-30.endive"
 SECRET_KEY = "sk_test_local"
@@ -129,7 +129,7 @@ class Webhooks:
 
 def start_server(port: int, log):
     python = VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable
-    process = subprocess.Popen([python, os.path.join(ROOT, "tools", "localstripe_launcher.py"), "--port", str(port)],
+    process = subprocess.Popen([python, "-m", "tools.standins.localstripe_launcher", "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.time() + 30
     while time.time() < deadline:

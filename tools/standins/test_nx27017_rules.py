@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self check of the patches tools/nx27017_launcher.py makes to nx-27017.
+"""Self check of the patches tools/standins/nx27017_launcher.py makes to nx-27017.
 
-    .venv/bin/python tools/test_nx27017_rules.py
+    .venv/bin/python -m tools.standins.test_nx27017_rules
 
 Starts the launcher on a free loopback port (in memory), checks each patch
 through pymongo (as a MongoDB client would), each on a database of its own,
@@ -22,17 +22,17 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import PyMongoError
 
-from checks import check, failures, passed
-from services import free_port
+from tools.standins.checks import check, failures, passed
+from tools.standins.services import free_port
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tools/standins/ -> the repository
 VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
-LAUNCHER = os.path.join(ROOT, "tools", "nx27017_launcher.py")
+LAUNCHER = "tools.standins.nx27017_launcher"  # run as a module from ROOT
 
 
 def start_server(port: int, run_dir: str, log):
     python = VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable
-    process = subprocess.Popen([python, LAUNCHER, "--host", "127.0.0.1", "-p", str(port), "--data-dir", "memory",
+    process = subprocess.Popen([python, "-m", LAUNCHER, "--host", "127.0.0.1", "-p", str(port), "--data-dir", "memory",
                                 "--log-file", os.path.join(run_dir, "nx-27017.server.log"),
                                 "--pid-file", os.path.join(run_dir, "nx-27017.pid")],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)

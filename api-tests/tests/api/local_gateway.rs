@@ -1,4 +1,4 @@
-//! The local API (`make serve`: tools/gateway.py in front of the real
+//! The local API (`make serve`: tools.gateway in front of the real
 //! binaries under the runtime emulator) answers as the deployed one does.
 
 use std::{
@@ -24,13 +24,13 @@ fn gateway() -> Gateway {
     assert!(python.exists(), "{} is missing: run `make test` (it creates .venv)", python.display());
     let port = api_tests::free_port();
     let child = Command::new(python)
-        .arg(root().join("tools/gateway.py"))
-        .args(["--port", &port.to_string()])
+        .args(["-m", "tools.gateway", "--port", &port.to_string()])
+        .current_dir(root())
         .env("MONGODB_DATABASE", api_tests::unique("gateway_"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("starting tools/gateway.py");
+        .expect("starting python -m tools.gateway");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the local gateway did not listen");

@@ -10,10 +10,10 @@ fn the_local_gateway_serves_exactly_the_templates_routes() {
     let template = template_routes();
     assert_eq!(api_routes().len(), 17, "{template:?}");
     let listed = std::process::Command::new(root().join(".venv/bin/python"))
-        .arg(root().join("tools/gateway.py"))
-        .arg("--routes")
+        .args(["-m", "tools.gateway", "--routes"])
+        .current_dir(root())
         .output()
-        .expect("running tools/gateway.py --routes (make services installs .venv)");
+        .expect("running python -m tools.gateway --routes (make services installs .venv)");
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
     let served: BTreeSet<(String, String)> = String::from_utf8_lossy(&listed.stdout)
         .lines()

@@ -1,5 +1,5 @@
 //! The Secrets Manager stand-in checks what AWS checks (moto with its own
-//! authentication switched on by tools/stack.py): a request is answered
+//! authentication switched on by tools/standins/services.py): a request is answered
 //! only when its access key is known and its SigV4 signature matches, so
 //! every test that reads the secret also proves the SDK's signing as we
 //! configure it.

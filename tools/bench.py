@@ -21,8 +21,8 @@ profile and measured the same way in the same run:
 - RSS:   the peak resident memory of that process.
 
 With BENCH_BEFORE=<git ref>, a few functions are also built at that ref (in
-a worktree, with a target directory of its own) and their zip and cold start
-set beside today's. strace, where installed, shows which certificate files a
+a worktree, with a target directory of its own) and their zip, cold start,
+warm p50 and CPU set beside today's, in interleaved rounds. strace, where installed, shows which certificate files a
 cold start reads (none: the roots are compiled in).
 
 Events are the files in events/, with a real token, ids and signature filled
@@ -65,6 +65,7 @@ HASHING = {"user-register", "user-login", "user-create", "user-password"}
 ZIP_LIMIT_KIB = 4096
 # BENCH_BEFORE=<git ref> also builds these at that ref and sets them beside today's.
 BEFORE = os.environ.get("BENCH_BEFORE", "")
+BEFORE_ROUNDS = 3
 COMPARED = ["user-get", "payment-get", "payment-confirm", "payment-refund"]
 
 
@@ -176,14 +177,23 @@ def cold(function: str, event: dict, env: dict,
     return inits, firsts, cpus, result
 
 
+def warm(function: str, event: dict, env: dict, one_cpu_ms: float,
+         release: Path = RELEASE) -> tuple[list[float], float, float]:
+    """One process, one request, then the warm ones: their sorted latencies,
+    CPU ms per warm request (less `one_cpu_ms`, a process that served one),
+    and the process's peak RSS in MiB."""
+    requests = WARM_REQUESTS // 10 if function in HASHING else WARM_REQUESTS
+    proc, api, _ = start(function, env, release)
+    api.invoke(event)
+    latencies = sorted(api.invoke(event)[0] for _ in range(requests))
+    cpu_ms, rss_mib = stop(proc, api)
+    return latencies, max(cpu_ms - one_cpu_ms, 0) / requests, rss_mib
+
+
 def measure(function: str, event: dict, env: dict, instant_env: dict) -> dict:
     inits, firsts, _, result = cold(function, event, env)
     instant_inits, _, one_cpus, _ = cold(function, event, instant_env)
-    requests = WARM_REQUESTS // 10 if function in HASHING else WARM_REQUESTS
-    proc, api, _ = start(function, instant_env)
-    api.invoke(event)
-    warm = sorted(api.invoke(event)[0] for _ in range(requests))
-    cpu_ms, rss_mib = stop(proc, api)
+    warm_ms, cpu_per_request, rss_mib = warm(function, event, instant_env, statistics.median(one_cpus))
     return {
         "function": function,
         "status": result.get("statusCode"),
@@ -192,9 +202,9 @@ def measure(function: str, event: dict, env: dict, instant_env: dict) -> dict:
         "init_ms": statistics.median(inits),
         "instant_init_ms": statistics.median(instant_inits),
         "first_ms": statistics.median(firsts),
-        "p50_ms": warm[len(warm) // 2],
-        "p99_ms": warm[min(len(warm) - 1, int(len(warm) * 0.99))],
-        "cpu_ms": max(cpu_ms - statistics.median(one_cpus), 0) / requests,
+        "p50_ms": warm_ms[len(warm_ms) // 2],
+        "p99_ms": warm_ms[min(len(warm_ms) - 1, int(len(warm_ms) * 0.99))],
+        "cpu_ms": cpu_per_request,
         "rss_mib": rss_mib,
     }
 
@@ -241,10 +251,23 @@ def before_and_after(ref: str, functions: list[str], events: dict, env: dict, in
     rows = []
     for function in functions:
         event = events[function]()
-        before = statistics.median(cold(function, event, instant_env, target / "release")[0])
-        after = statistics.median(cold(function, event, instant_env)[0])
-        rows.append({"function": function, "zip_before": zip_kib(target / "release" / function),
-                     "zip_after": zip_kib(RELEASE / function), "init_before": before, "init_after": after})
+        # Interleaved rounds, so a drift of the machine's speed falls on both.
+        sides = {"before": target / "release", "after": RELEASE}
+        inits, cpus, p50s = {side: [] for side in sides}, {side: [] for side in sides}, {side: [] for side in sides}
+        for _ in range(BEFORE_ROUNDS):
+            for side, release in sides.items():
+                side_inits, _, one_cpus, _ = cold(function, event, instant_env, release)
+                latencies, cpu_per_request, _ = warm(function, event, instant_env, statistics.median(one_cpus), release)
+                inits[side] += side_inits
+                cpus[side].append(cpu_per_request)
+                p50s[side].append(latencies[len(latencies) // 2])
+        row = {"function": function}
+        for side, release in sides.items():
+            row[f"zip_{side}"] = zip_kib(release / function)
+            row[f"init_{side}"] = statistics.median(inits[side])
+            row[f"cpu_{side}"] = statistics.median(cpus[side])
+            row[f"p50_{side}"] = statistics.median(p50s[side])
+        rows.append(row)
     return rows
 
 
@@ -415,13 +438,17 @@ def report_certificates(certificates: dict) -> None:
 def report_before_and_after(hello: dict, rows: list[dict]) -> None:
     if not rows:
         return
-    print(f"\nBefore ({BEFORE}) and after (the working tree), built and measured in this run; "
-          f"init with the instant secret, median of {COLD_RUNS}; {HELLO}: {hello['instant_init_ms']:.1f} ms:\n")
-    print("| function | zip KiB before | zip KiB after | init ms before | init ms after | after / floor |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"\nBefore ({BEFORE}) and after (the working tree), built and measured in this run, "
+          f"{BEFORE_ROUNDS} interleaved rounds: init with the instant secret (median of "
+          f"{BEFORE_ROUNDS}×{COLD_RUNS}; {HELLO}: {hello['instant_init_ms']:.1f} ms), warm p50 and CPU per "
+          f"warm request (median of the rounds):\n")
+    print("| function | zip KiB before | after | init ms before | after | after / floor "
+          "| warm p50 ms before | after | CPU ms/request before | after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['function']} | {r['zip_before']:.0f} | {r['zip_after']:.0f} | {r['init_before']:.1f} "
-              f"| {r['init_after']:.1f} | {r['init_after'] / hello['instant_init_ms']:.1f}× |")
+              f"| {r['init_after']:.1f} | {r['init_after'] / hello['instant_init_ms']:.1f}× "
+              f"| {r['p50_before']:.2f} | {r['p50_after']:.2f} | {r['cpu_before']:.3f} | {r['cpu_after']:.3f} |")
 
 
 def report(hello: dict, rows: list[dict], read_ms: float) -> None:

@@ -74,7 +74,7 @@ fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn every_module_imports_only_lower_layers() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/src");
     let mut files = Vec::new();
     sources(&src, &mut files);
     let mut upward = Vec::new();

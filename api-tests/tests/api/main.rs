@@ -9,6 +9,7 @@ mod configuration;
 mod customer_sync;
 mod emulator;
 mod failover;
+mod layers;
 mod local_gateway;
 mod login;
 mod migration;

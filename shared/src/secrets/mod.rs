@@ -91,10 +91,6 @@ impl AppSecret {
         })
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     pub fn core(&self) -> &CoreSecret {
         &self.core
     }

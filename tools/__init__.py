@@ -11,9 +11,9 @@ Three layers, and imports go one way only (down the list, never up):
 2. tools.gateway: the local API Gateway in front of the function binaries,
    routing by template.yaml. Imports tools.standins only.
 3. The entry points: tools.stack (make's targets), tools.chaos,
-   tools.contract, tools.readme_session, tools.bench and
+   tools.contract, tools.readme_session, tools.bench, tools.layers and
    tools.test_stack_stop. May import the layers below; each other only as
-   stack imports contract and readme_session.
+   stack imports contract, readme_session and layers.
 
 Every import of tools/ is package-absolute (`from tools.standins import
 services`, `from tools import gateway`); a bare sibling name (`import

@@ -22,8 +22,9 @@ profile and measured the same way in the same run:
 
 With BENCH_BEFORE=<git ref>, a few functions are also built at that ref (in
 a worktree, with a target directory of its own) and their zip, cold start,
-warm p50 and CPU set beside today's, in interleaved rounds. strace, where installed, shows which certificate files a
-cold start reads (none: the roots are compiled in).
+warm p50 and CPU set beside today's, in interleaved rounds. strace, where
+installed, shows which certificate files a cold start reads (none: the
+roots are compiled in).
 
 Events are the files in events/, with a real token, ids and signature filled
 in. Timings are wall-clock on this machine: compare them with each other, and
@@ -235,8 +236,9 @@ def certificate_files_read(function: str, env: dict, event: dict) -> list[str] |
 
 
 def before_and_after(ref: str, functions: list[str], events: dict, env: dict, instant_env: dict) -> list[dict]:
-    """Zip size and cold start (instant secret) of `functions` built from
-    git `ref`, beside today's: the same machine, the same run."""
+    """Zip size, cold start (instant secret), warm p50 and CPU per warm
+    request of `functions` built from git `ref`, beside today's: the same
+    machine, the same run."""
     tree = services.LOCAL / "bench-before"
     subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
@@ -254,8 +256,9 @@ def before_and_after(ref: str, functions: list[str], events: dict, env: dict, in
         # Interleaved rounds, so a drift of the machine's speed falls on both.
         sides = {"before": target / "release", "after": RELEASE}
         inits, cpus, p50s = {side: [] for side in sides}, {side: [] for side in sides}, {side: [] for side in sides}
-        for _ in range(BEFORE_ROUNDS):
-            for side, release in sides.items():
+        for round_ in range(BEFORE_ROUNDS):
+            # Each side goes first in turn, so an order effect falls on both.
+            for side, release in sorted(sides.items(), reverse=round_ % 2 == 1):
                 side_inits, _, one_cpus, _ = cold(function, event, instant_env, release)
                 latencies, cpu_per_request, _ = warm(function, event, instant_env, statistics.median(one_cpus), release)
                 inits[side] += side_inits

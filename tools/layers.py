@@ -8,7 +8,7 @@ naming the file, the line and the import, when:
 - a module imports a higher layer: tools.standins (1) imports tools.gateway
   (2) or an entry point (3), or tools.gateway imports an entry point;
 - an entry point imports another one, except tools.stack (the entry point of
-  make's targets, which runs tools.contract and tools.readme_session);
+  make's targets, which runs tools.contract, tools.readme_session and this);
 - a module of tools/ is imported by a bare sibling name (`import services`)
   or a relative import, instead of package-absolute
   (`from tools.standins import services`);

@@ -23,10 +23,9 @@ import urllib.parse
 import urllib.request
 
 from tools.standins.checks import check, failures, passed
-from tools.standins.services import free_port
+from tools.standins.services import BIN, ROOT, free_port
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tools/standins/ -> the repository
-VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+VENV_PYTHON = str(BIN / "python")
 VERSION = "2026-09-30.endive"
 SECRET_KEY = "sk_test_local"
 RETURN_URL_REQUIRED = (

@@ -23,10 +23,9 @@ from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import PyMongoError
 
 from tools.standins.checks import check, failures, passed
-from tools.standins.services import free_port
+from tools.standins.services import BIN, ROOT, free_port
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tools/standins/ -> the repository
-VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+VENV_PYTHON = str(BIN / "python")
 LAUNCHER = "tools.standins.nx27017_launcher"  # run as a module from ROOT
 
 

@@ -99,3 +99,35 @@ fn grouped_and_inline_imports_are_both_read() {
     let expected: BTreeSet<String> = ["auth", "domain", "store"].map(String::from).into();
     assert_eq!(imports(source), expected);
 }
+
+/// `cargo test` links only the test binaries that hold tests: a crate whose
+/// targets set `test = false` must not hold one, or it would never run.
+#[test]
+fn crates_that_skip_their_unit_tests_hold_none() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut crates: Vec<_> = std::fs::read_dir(root.join("functions")).unwrap().map(|e| e.unwrap().path()).collect();
+    let functions = crates.len();
+    crates.extend(["admin", "tools/bench-hello", "api-tests"].map(|dir| root.join(dir)));
+    let mut skipping = 0;
+    let mut unrun = Vec::new();
+    for dir in crates {
+        if !std::fs::read_to_string(dir.join("Cargo.toml")).unwrap().contains("test = false") {
+            continue;
+        }
+        skipping += 1;
+        let mut files = Vec::new();
+        sources(&dir.join("src"), &mut files);
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            if source.contains("#[test]") || source.contains("#[tokio::test") {
+                unrun.push(file.display().to_string());
+            }
+        }
+    }
+    assert_eq!(
+        skipping,
+        functions + 3,
+        "every function, payments-admin, bench-hello and api-tests' helpers skip theirs"
+    );
+    assert!(unrun.is_empty(), "tests that `cargo test` would never run:\n{}", unrun.join("\n"));
+}

@@ -10,5 +10,5 @@ use shared::{
 pub async fn handle(state: &'static StripeState, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(&state.core, &req).await?;
     let (limit, cursor) = parse::page(&req)?;
-    responses::payment_page(payments::list(state.ledger(), &caller, limit, cursor).await?)
+    responses::payment_page(payments::list(&state.payments, &caller, limit, cursor).await?)
 }

@@ -47,7 +47,8 @@ pub async fn authenticate(users: &Users, tokens: &Tokens, token: &str) -> Result
     Ok(Caller { user })
 }
 
-/// What logging in takes: the accounts, the token keys, the throttle.
+/// The accounts' front door: what registering, logging in and changing a
+/// password take (the accounts, the token keys, the throttle).
 #[derive(Clone, Copy)]
 pub struct Gate<'a> {
     pub users: &'a Users,

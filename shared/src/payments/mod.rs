@@ -212,12 +212,12 @@ pub async fn get(ledger: Ledger<'_>, caller: &Caller, intent: &PaymentIntentId) 
 
 /// GET /payment: one page of the user's payments, newest first.
 pub async fn list(
-    ledger: Ledger<'_>,
+    payments: &Payments,
     caller: &Caller,
     limit: PageLimit,
     after: Option<Cursor>,
 ) -> Result<Page<Payment>, PaymentsError> {
-    Ok(ledger.payments.page(caller.id(), limit, after).await?)
+    Ok(payments.page(caller.id(), limit, after).await?)
 }
 
 /// A webhook said something happened to a refund: its stored status

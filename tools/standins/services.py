@@ -50,6 +50,20 @@ def wait_for_port(port: int, timeout: float, alive=lambda: True) -> bool:
     return False
 
 
+def start_launcher(module: str, args: list[str], port: int, log) -> subprocess.Popen:
+    """A stand-in's launcher alone, as a module from the repository's root,
+    once it listens on `port` (the stand-ins' own tests start theirs so)."""
+    python = BIN / "python"
+    proc = subprocess.Popen([str(python) if python.exists() else sys.executable, "-m", module, *args],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+    if wait_for_port(port, 30, alive=lambda: proc.poll() is None):
+        return proc
+    if proc.poll() is not None:
+        raise RuntimeError(f"the launcher exited with {proc.returncode}")
+    proc.kill()
+    raise RuntimeError("the launcher did not listen within 30 s")
+
+
 # Every signal that ends a run and can be caught (SIGKILL and SIGSTOP cannot:
 # what a killed run leaves is stopped by the next one, see Processes).
 STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2,

@@ -11,8 +11,6 @@ Standard library only.
 
 import http.server
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,9 +21,8 @@ import urllib.parse
 import urllib.request
 
 from tools.standins.checks import check, failures, passed
-from tools.standins.services import BIN, ROOT, free_port
+from tools.standins.services import free_port, start_launcher
 
-VENV_PYTHON = str(BIN / "python")
 VERSION = "2026-09-30.endive"
 SECRET_KEY = "sk_test_local"
 RETURN_URL_REQUIRED = (
@@ -127,20 +124,7 @@ class Webhooks:
 
 
 def start_server(port: int, log):
-    python = VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable
-    process = subprocess.Popen([python, "-m", "tools.standins.localstripe_launcher", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the launcher exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the launcher did not listen within 30 s")
+    return start_launcher("tools.standins.localstripe_launcher", ["--port", str(port)], port, log)
 
 
 # --- helpers ---------------------------------------------------------------

@@ -10,7 +10,6 @@ failure.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,29 +22,15 @@ from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import PyMongoError
 
 from tools.standins.checks import check, failures, passed
-from tools.standins.services import BIN, ROOT, free_port
+from tools.standins.services import free_port, start_launcher
 
-VENV_PYTHON = str(BIN / "python")
-LAUNCHER = "tools.standins.nx27017_launcher"  # run as a module from ROOT
+LAUNCHER = "tools.standins.nx27017_launcher"
 
 
 def start_server(port: int, run_dir: str, log):
-    python = VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable
-    process = subprocess.Popen([python, "-m", LAUNCHER, "--host", "127.0.0.1", "-p", str(port), "--data-dir", "memory",
-                                "--log-file", os.path.join(run_dir, "nx-27017.server.log"),
-                                "--pid-file", os.path.join(run_dir, "nx-27017.pid")],
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the launcher exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the launcher did not listen within 30 s")
+    return start_launcher(LAUNCHER, ["--host", "127.0.0.1", "-p", str(port), "--data-dir", "memory",
+                                     "--log-file", os.path.join(run_dir, "nx-27017.server.log"),
+                                     "--pid-file", os.path.join(run_dir, "nx-27017.pid")], port, log)
 
 
 def error_code(err: BaseException):
